@@ -1,0 +1,101 @@
+/**
+ * Runs Azurite (from node_modules) as a child process on 127.0.0.1, telemetry off. Ports 0 let
+ * the OS pick free ports, which the tests use; `npm start` uses the ports of its connection string.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+/**
+ * Azurite's built-in development account. The key is the public, documented emulator key, not a
+ * secret: https://learn.microsoft.com/en-us/azure/storage/common/storage-use-azurite#http-connection-strings
+ */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuritePorts {
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+export interface RunningAzurite {
+  ports: AzuritePorts;
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export function connectionStringFor(ports: AzuritePorts): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${AZURITE_ACCOUNT}`,
+    `AccountKey=${AZURITE_KEY}`,
+    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${AZURITE_ACCOUNT}`,
+    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${AZURITE_ACCOUNT}`,
+    `TableEndpoint=http://127.0.0.1:${ports.table}/${AZURITE_ACCOUNT}`,
+  ].join(';');
+}
+
+/** The Azurite ports a connection string points at (UseDevelopmentStorage=true means the defaults). */
+export function portsOfConnectionString(cs: string): AzuritePorts {
+  if (cs.trim() === 'UseDevelopmentStorage=true') return { blob: 10000, queue: 10001, table: 10002 };
+  const port = (service: string): number => {
+    const m = new RegExp(`${service}Endpoint=https?://(?:127\\.0\\.0\\.1|localhost):(\\d+)`, 'i').exec(cs);
+    if (!m) throw new Error(`AzureWebJobsStorage has no local ${service}Endpoint (http://127.0.0.1:<port>/...); the local stack only runs against Azurite`);
+    return Number(m[1]);
+  };
+  return { blob: port('Blob'), queue: port('Queue'), table: port('Table') };
+}
+
+export async function startAzurite(options: { ports?: AzuritePorts; location?: string } = {}): Promise<RunningAzurite> {
+  const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
+  const args = [
+    require.resolve('azurite/dist/src/azurite.js'),
+    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
+    '--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table),
+    '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent',
+  ];
+  if (options.location) {
+    mkdirSync(options.location, { recursive: true });
+    args.push('--location', options.location);
+  } else {
+    args.push('--inMemoryPersistence', '--extentMemoryLimit', '4096');
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // However this process ends, Azurite must not outlive it and keep the ports.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  const actual = await new Promise<AzuritePorts>((resolve, reject) => {
+    const found: Partial<AzuritePorts> = {};
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const m of output.matchAll(/Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/g)) {
+        found[m[1].toLowerCase() as keyof AzuritePorts] = Number(m[2]);
+      }
+      if (found.blob && found.queue && found.table) {
+        child.stdout!.off('data', onData);
+        resolve(found as AzuritePorts);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => reject(new Error(`Azurite exited (code ${code}) before it was ready:\n${output.trim()}`)));
+    child.once('error', reject);
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return { ports: actual, connectionString: connectionStringFor(actual), stop: () => stopChild(child) };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

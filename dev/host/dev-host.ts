@@ -1,0 +1,255 @@
+/**
+ * The local stand-in for the Azure Functions host: it loads the app's compiled functions (the
+ * files package.json "main" names), receives their registrations through `@azure/functions`, and
+ * drives each trigger with the host's semantics against Azurite. No function is wired by hand
+ * here: names, paths and schedules come from the registrations.
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { readStorageConnection, type Env, type SettingProblem, SettingsError } from '../../shared/config/settings';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
+import { STORAGE_CONNECTION, devHost as devHostNames, poisonQueueOf } from '../../shared/storage/layout';
+import { installFunctionsCore, runHooks, type RegisteredFunction } from './functions-core';
+import { readHostConfig, type HostConfig } from './host-config';
+import { Invoker, type LogSink, type InvocationEnd } from './invoker';
+import { QueueListener } from './queue-listener';
+import { TimerListener, resolveSettingTokens } from './timer-listener';
+import { BlobReceipts, BlobScanner, parseBlobPath, type BlobWorkItem } from './blob-listener';
+import { sleep } from './sleep';
+
+export interface PoisonEvent {
+  functionName: string;
+  queue: string;
+  reason: string;
+}
+
+export interface DevHostOptions {
+  /** Folder holding host.json and package.json (the app root). */
+  appRoot: string;
+  env?: Env;
+  /** Only run these functions (default: all registered). */
+  functions?: readonly string[];
+  log: LogSink;
+  /** Overrides host.json values (tests use short intervals). */
+  hostConfig?: Partial<HostConfig['queues']>;
+  blobScanIntervalMs?: number;
+  processingLeaseMs?: number;
+}
+
+/** Expands package.json "main" (a file, or a folder with a "*" file pattern) to the files the host loads. */
+export function functionFiles(appRoot: string): string[] {
+  const main = (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { main?: string }).main;
+  if (!main) throw new Error('package.json has no "main": the Functions host would find no functions');
+  const dir = join(appRoot, dirname(main));
+  const pattern = basename(main);
+  if (!pattern.includes('*')) return [join(appRoot, main)];
+  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  return readdirSync(dir)
+    .filter((f) => regex.test(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Loads the app's function files and returns every function they registered. */
+export function loadFunctions(files: readonly string[]): Map<string, RegisteredFunction> {
+  const registry = installFunctionsCore();
+  for (const file of files) require(file);
+  return registry.functions;
+}
+
+export class DevHost extends EventEmitter {
+  readonly invoker: Invoker;
+  private readonly env: Env;
+  private readonly hostConfig: HostConfig;
+  private readonly queueListeners: QueueListener[] = [];
+  private readonly blobScanners: BlobScanner[] = [];
+  private readonly timers = new Map<string, TimerListener>();
+  private readonly storageByConnection = new Map<string, StorageClients>();
+  private readonly functions: RegisteredFunction[];
+  private started = false;
+
+  constructor(registered: Map<string, RegisteredFunction>, private readonly options: DevHostOptions) {
+    super();
+    this.env = options.env ?? process.env;
+    const config = readHostConfig(join(options.appRoot, 'host.json'));
+    this.hostConfig = { ...config, queues: { ...config.queues, ...options.hostConfig } };
+    this.functions = [...registered.values()].filter((f) => !options.functions || options.functions.includes(f.name));
+    this.invoker = new Invoker(options.log);
+    this.invoker.on('end', (e: InvocationEnd) => this.emit('invocation', e));
+  }
+
+  get functionNames(): string[] {
+    return this.functions.map((f) => f.name);
+  }
+
+  triggerType(functionName: string): string | undefined {
+    return this.functions.find((f) => f.name === functionName)?.trigger.type;
+  }
+
+  /** Queues consumed by registered functions (including the internal blob-trigger queue). */
+  get consumedQueues(): string[] {
+    return this.queueListeners.map((l) => l.queueName);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: this.options.appRoot });
+    for (const fn of this.functions) {
+      const type = fn.trigger.type.toLowerCase();
+      if (type === 'queuetrigger') this.addQueueTrigger(fn);
+      else if (type === 'timertrigger') this.addTimerTrigger(fn);
+      else if (type === 'blobtrigger') await this.addBlobTrigger(fn);
+      else throw new Error(`function "${fn.name}": the dev host does not run ${fn.trigger.type} triggers`);
+    }
+    for (const l of this.queueListeners) l.start();
+    for (const s of this.blobScanners) s.start();
+    for (const t of this.timers.values()) t.start();
+  }
+
+  /** Runs a timer function now, as the host's admin endpoint (POST /admin/functions/<name>) does. */
+  async runNow(functionName: string): Promise<void> {
+    const fn = this.functions.find((f) => f.name === functionName);
+    const timer = this.timers.get(functionName);
+    if (!fn || !timer) throw new Error(`no timer function "${functionName}" is running`);
+    await this.invoker.invoke(fn, timer.input(), {});
+  }
+
+  /**
+   * Resolves when nothing is left to do: no invocation running, every consumed queue empty
+   * (including invisible and delayed messages), and a blob scan since the last invocation found
+   * nothing new. Checked twice in a row so a hand-off between stages is not mistaken for idle.
+   */
+  async waitForIdle(options: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + options.timeoutMs;
+    let quietChecks = 0;
+    while (quietChecks < 2) {
+      if (options.signal?.aborted) throw new Error('aborted');
+      if (Date.now() > deadline) throw new Error(`still busy after ${options.timeoutMs} ms`);
+      await sleep(options.pollMs ?? 250, options.signal);
+      quietChecks = (await this.isIdle()) ? quietChecks + 1 : 0;
+    }
+  }
+
+  async isIdle(): Promise<boolean> {
+    if (this.invoker.active > 0 || this.queueListeners.some((l) => l.running > 0)) return false;
+    const lastEnd = this.invoker.lastInvocationEnd;
+    if (this.blobScanners.some((s) => s.lastQuietScan === 0 || s.lastQuietScan <= lastEnd)) return false;
+    const pending = await Promise.all(this.queueListeners.map((l) => l.pending()));
+    return pending.every((n) => n === 0);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers.values()) t.stop();
+    await Promise.all([...this.blobScanners.map((s) => s.stop()), ...this.queueListeners.map((l) => l.stop())]);
+    await runHooks('appTerminate', { hookData: {}, appHookData: {} });
+  }
+
+  private storageFor(connection: unknown): StorageClients {
+    const name = typeof connection === 'string' && connection !== '' ? connection : STORAGE_CONNECTION;
+    let clients = this.storageByConnection.get(name);
+    if (!clients) {
+      const problems: SettingProblem[] = [];
+      const conn = readStorageConnection(this.env, problems, name);
+      if (!conn) throw new SettingsError(problems);
+      clients = createStorageClients(conn);
+      this.storageByConnection.set(name, clients);
+    }
+    return clients;
+  }
+
+  private addQueueTrigger(fn: RegisteredFunction): void {
+    const queueName = resolveSettingTokens(String(fn.trigger.queueName), this.env);
+    const storage = this.storageFor(fn.trigger.connection);
+    this.queueListeners.push(
+      new QueueListener({
+        queue: storage.queue.getQueueClient(queueName),
+        poisonQueue: storage.queue.getQueueClient(poisonQueueOf(queueName)),
+        config: this.hostConfig.queues,
+        processingLeaseMs: this.options.processingLeaseMs,
+        handle: (body, meta) => this.invoker.invoke(fn, body, { ...meta }),
+        onPoison: (_, error) => this.poisoned({ functionName: fn.name, queue: poisonQueueOf(queueName), reason: error.message }),
+        onError: (error) => this.options.log('warning', fn.name, `queue ${queueName}: ${error.message}`),
+      }),
+    );
+  }
+
+  private addTimerTrigger(fn: RegisteredFunction): void {
+    const schedule = resolveSettingTokens(String(fn.trigger.schedule), this.env);
+    const timer = new TimerListener(schedule, async (input) => {
+      await this.invoker.invoke(fn, input, {}).catch(() => undefined);
+    });
+    this.timers.set(fn.name, timer);
+    if (fn.trigger.runOnStartup === true) void this.invoker.invoke(fn, timer.input(), {}).catch(() => undefined);
+  }
+
+  private async addBlobTrigger(fn: RegisteredFunction): Promise<void> {
+    const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
+    const storage = this.storageFor(fn.trigger.connection);
+    const receipts = new BlobReceipts(storage.table(devHostNames.blobReceipts));
+    const workQueue = storage.queue.getQueueClient(devHostNames.blobTriggerQueue);
+    const container = storage.blob.getContainerClient(path.container);
+    this.blobScanners.push(
+      new BlobScanner({
+        functionName: fn.name,
+        path,
+        container,
+        workQueue,
+        receipts,
+        scanIntervalMs: this.options.blobScanIntervalMs ?? 1000,
+        onError: (error) => this.options.log('warning', fn.name, `blob scan of ${path.container}: ${error.message}`),
+      }),
+    );
+    // One internal queue serves every blob-triggered function; each message names its function.
+    if (this.queueListeners.some((l) => l.queueName === devHostNames.blobTriggerQueue)) return;
+    this.queueListeners.push(
+      new QueueListener({
+        queue: workQueue,
+        poisonQueue: storage.queue.getQueueClient(devHostNames.blobTriggerPoison),
+        config: { ...this.hostConfig.queues, messageEncoding: 'base64' },
+        processingLeaseMs: this.options.processingLeaseMs,
+        handle: (body) => this.handleBlobWork(body as BlobWorkItem, receipts),
+        onPoison: async (meta, error) => {
+          const item = JSON.parse(meta.queueTrigger) as BlobWorkItem;
+          await receipts.set(item, 'poisoned');
+          this.poisoned({ functionName: item.functionName, queue: devHostNames.blobTriggerPoison, reason: error.message });
+        },
+        onError: (error) => this.options.log('warning', 'blob-trigger', error.message),
+      }),
+    );
+  }
+
+  private async handleBlobWork(item: BlobWorkItem, receipts: BlobReceipts): Promise<void> {
+    const fn = this.functions.find((f) => f.name === item.functionName);
+    if (!fn) throw new Error(`blob work item names unknown function "${item.functionName}"`);
+    const receipt = await receipts.get(item.functionName, item.container, item.blobName);
+    if (receipt?.status === 'done' && receipt.etag_ === item.etag) return;
+    const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
+    const blob = this.storageFor(fn.trigger.connection).blob.getContainerClient(item.container).getBlobClient(item.blobName);
+    const properties = await blob.getProperties();
+    if (normalizeEtag(properties.etag) !== normalizeEtag(item.etag)) {
+      // Changed since it was queued: the scanner queues the new version; this one is superseded.
+      return;
+    }
+    const content = await blob.downloadToBuffer();
+    await this.invoker.invoke(fn, content, {
+      ...path.match(item.blobName),
+      blobTrigger: `${item.container}/${item.blobName}`,
+      uri: blob.url,
+      properties: { etag: properties.etag, length: properties.contentLength, contentType: properties.contentType, lastModified: properties.lastModified },
+      metadata: properties.metadata ?? {},
+    });
+    await receipts.set(item, 'done');
+  }
+
+  private poisoned(event: PoisonEvent): void {
+    this.options.log('error', event.functionName, `message moved to ${event.queue}: ${event.reason}`);
+    this.emit('poison', event);
+  }
+}
+
+/** The List Blobs and Get Blob Properties answers quote ETags differently. */
+function normalizeEtag(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}

@@ -1,0 +1,69 @@
+/**
+ * The local stack both `npm start` and `npm run start:func` stand on: local.settings.json applied,
+ * Azurite on the ports of AzureWebJobsStorage (data kept under .local/ so a restart resumes where
+ * it stopped), and every container, queue and table of the storage layout created.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadSettings, type AppSettings } from '../shared/config/settings';
+import { createStorageClients, type StorageClients } from '../shared/storage/clients';
+import { ensureStorageLayout } from '../shared/storage/provision';
+import { applyLocalSettings } from './local-settings';
+import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
+
+export interface LocalStack {
+  settings: AppSettings;
+  storage: StorageClients;
+  localDir: string;
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(appRoot: string): Promise<LocalStack> {
+  const localDir = join(appRoot, '.local');
+  mkdirSync(localDir, { recursive: true });
+  const notes: string[] = [];
+  const { created, skipped } = applyLocalSettings(appRoot);
+  if (created) notes.push('created local.settings.json from local.settings.sample.json');
+  for (const name of skipped) notes.push(`using ${name} from the environment instead of local.settings.json`);
+
+  const settings = loadSettings(process.env); // throws SettingsError naming each bad setting
+  if (settings.storage.kind !== 'connectionString') {
+    throw new Error('AzureWebJobsStorage must be an Azurite connection string (e.g. UseDevelopmentStorage=true) for the local stack');
+  }
+  const ports = portsOfConnectionString(settings.storage.connectionString);
+  for (const [service, port] of Object.entries(ports)) {
+    if (!(await portIsFree(port))) {
+      throw new Error(`port ${port} (Azurite ${service}) is in use on 127.0.0.1: stop the other Azurite, or point AzureWebJobsStorage in local.settings.json at other ports`);
+    }
+  }
+  const stopping: (() => Promise<void>)[] = [];
+  let azurite: RunningAzurite | undefined;
+  try {
+    azurite = await startAzurite({ ports, location: join(localDir, 'azurite') });
+    stopping.push(azurite.stop);
+    const storage = createStorageClients(settings.storage);
+    await ensureStorageLayout(storage, { devHost: true });
+    return {
+      settings,
+      storage,
+      localDir,
+      notes,
+      stop: async () => {
+        for (const stop of stopping.reverse()) await stop();
+      },
+    };
+  } catch (err) {
+    for (const stop of stopping.reverse()) await stop();
+    throw err;
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * The report of a local run (.local/last-run.json): per connector what was fetched, converted,
+ * imported and left unmapped or failed, summed over the runs that started during the session.
+ */
+import type { ConnectorRunSummary, RunStatusStore } from '../shared/runs/run-status';
+import type { PoisonEvent } from './host/dev-host';
+
+export interface ConnectorReport {
+  state: string;
+  windowFrom?: string;
+  windowTo?: string;
+  message?: string;
+  fetched: number;
+  alreadyPresent: number;
+  converted: number;
+  imported: number;
+  unmapped: number;
+  failed: number;
+}
+
+export interface RunReport {
+  startedAt: string;
+  finishedAt: string;
+  runIds: string[];
+  connectors: Record<string, ConnectorReport>;
+  invocations: Record<string, { succeeded: number; failed: number }>;
+  poisoned: PoisonEvent[];
+  ok: boolean;
+}
+
+export async function buildRunReport(
+  runStatus: RunStatusStore,
+  session: { startedAt: Date; invocations: RunReport['invocations']; poisoned: PoisonEvent[] },
+): Promise<RunReport> {
+  const runIds = await runStatus.runsSince(session.startedAt);
+  const connectors: Record<string, ConnectorReport> = {};
+  for (const runId of runIds) {
+    const summary = await runStatus.summarize(runId);
+    for (const c of summary?.connectors ?? []) merge(connectors, c);
+  }
+  const failedConnector = Object.values(connectors).some((c) => c.failed > 0 || c.state === 'failed');
+  return {
+    startedAt: session.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    runIds,
+    connectors,
+    invocations: session.invocations,
+    poisoned: session.poisoned,
+    ok: !failedConnector && session.poisoned.length === 0,
+  };
+}
+
+function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
+  const r = (into[c.connectorId] ??= { state: c.state, fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0 });
+  // Later runs come later: their state and window describe the connector now.
+  r.state = c.state;
+  r.windowFrom = c.windowFrom ?? r.windowFrom;
+  r.windowTo = c.windowTo ?? r.windowTo;
+  r.message = c.message ?? r.message;
+  r.fetched += c.fetched;
+  r.alreadyPresent += c.alreadyPresent;
+  r.converted += c.converted;
+  r.imported += c.imported;
+  r.unmapped += c.unmapped;
+  r.failed += c.failed;
+}
+
+const COLUMNS = ['fetched', 'converted', 'imported', 'unmapped', 'failed'] as const;
+
+/** A fixed-width table of the connectors, for the terminal. */
+export function formatConnectorTable(connectors: Record<string, ConnectorReport>): string[] {
+  const rows = Object.entries(connectors).sort(([a], [b]) => a.localeCompare(b));
+  const header = ['connector'.padEnd(12), 'state'.padEnd(20), ...COLUMNS.map((c) => c.padStart(10))].join(' ');
+  return [
+    header,
+    ...rows.map(([id, r]) => [id.padEnd(12), r.state.padEnd(20), ...COLUMNS.map((c) => String(r[c]).padStart(10))].join(' ')),
+  ];
+}

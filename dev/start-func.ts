@@ -1,0 +1,42 @@
+/**
+ * `npm run start:func`: for users with Azure Functions Core Tools. Starts the same local stack
+ * as `npm start` (Azurite, storage layout, and the simulators), then hands over to `func start`,
+ * which reads the same local.settings.json and the same compiled functions.
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { SettingsError } from '../shared/config/settings';
+import { startLocalStack } from './local-stack';
+
+const appRoot = resolve(__dirname, '..', '..');
+
+async function main(): Promise<number> {
+  let stack;
+  try {
+    stack = await startLocalStack(appRoot);
+  } catch (err) {
+    console.error(err instanceof SettingsError ? `local.settings.json: ${err.message}` : `could not start the local stack: ${(err as Error).message}`);
+    return 2;
+  }
+  for (const note of stack.notes) console.log(note);
+  console.log('local stack is up; starting func start');
+  const func = spawn('func', ['start', ...process.argv.slice(2)], { cwd: appRoot, stdio: 'inherit' });
+  const code = await new Promise<number>((done) => {
+    func.once('error', (err: NodeJS.ErrnoException) => {
+      console.error(
+        err.code === 'ENOENT'
+          ? 'Azure Functions Core Tools ("func") is not on PATH. Install Core Tools v4, or run the app without it: npm start'
+          : `could not run func: ${err.message}`,
+      );
+      done(127);
+    });
+    func.once('exit', (c) => done(c ?? 1));
+  });
+  process.removeAllListeners('SIGINT');
+  await stack.stop();
+  return code;
+}
+
+// Ctrl-C goes to func too (same process group); we only wait for it to exit, then stop the stack.
+process.on('SIGINT', () => undefined);
+main().then((code) => process.exit(code));

@@ -1,0 +1,149 @@
+/**
+ * `npm start [-- --once]`: the local stack plus the dev host running the app's real functions.
+ * One archive cycle runs at once (every timer function is invoked, as `func`'s admin endpoint
+ * would), with live progress and a summary; then the schedule takes over until Ctrl-C. With
+ * --once it exits when every queue a function consumes is drained, non-zero if anything failed,
+ * and writes the run report to .local/last-run.json.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SettingsError } from '../shared/config/settings';
+import { RunStatusStore } from '../shared/runs/run-status';
+import { tables } from '../shared/storage/layout';
+import { startLocalStack, type LocalStack } from './local-stack';
+import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from './host/dev-host';
+import type { InvocationEnd } from './host/invoker';
+import { Progress } from './progress';
+import { buildRunReport, formatConnectorTable, type RunReport } from './run-report';
+
+const appRoot = resolve(__dirname, '..', '..');
+
+interface Options {
+  once: boolean;
+  timeoutMinutes: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { once: false, timeoutMinutes: 60 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--once') options.once = true;
+    else if (arg === '--timeout-minutes') options.timeoutMinutes = Number(argv[++i]);
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: npm start [-- --once] [--timeout-minutes N]');
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${arg}; usage: npm start [-- --once] [--timeout-minutes N]`);
+      process.exit(2);
+    }
+  }
+  if (!(options.timeoutMinutes > 0)) {
+    console.error('--timeout-minutes must be a positive number');
+    process.exit(2);
+  }
+  return options;
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const progress = new Progress();
+  const sessionStart = new Date();
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack(appRoot);
+  } catch (err) {
+    console.error(err instanceof SettingsError ? `local.settings.json: ${err.message}` : `could not start the local stack: ${(err as Error).message}`);
+    return 2;
+  }
+  for (const note of stack.notes) progress.note(note);
+  const logFile = join(stack.localDir, 'host.log');
+  progress.note(`Azurite is up (data in .local/azurite); function logs go to .local/host.log`);
+
+  const invocations: RunReport['invocations'] = {};
+  const poisoned: PoisonEvent[] = [];
+  const host = new DevHost(loadFunctions(functionFiles(appRoot)), {
+    appRoot,
+    log: (level, fn, message) => {
+      appendFileSync(logFile, `${new Date().toISOString()} ${level.padEnd(11)} [${fn}] ${message}\n`);
+      if (level === 'error' || level === 'critical') progress.note(`error [${fn}] ${message}`);
+    },
+  });
+  host.on('invocation', (e: InvocationEnd) => {
+    const counts = (invocations[e.functionName] ??= { succeeded: 0, failed: 0 });
+    if (e.error) counts.failed++;
+    else counts.succeeded++;
+  });
+  host.on('poison', (e: PoisonEvent) => poisoned.push(e));
+
+  const runStatus = new RunStatusStore(stack.storage.table(tables.runStatus));
+  const report = () => buildRunReport(runStatus, { startedAt: sessionStart, invocations, poisoned });
+  const render = async () => {
+    const r = await report();
+    const fnLine = host.functionNames.map((f) => `${f} ${invocations[f]?.succeeded ?? 0} ok/${invocations[f]?.failed ?? 0} failed`).join(', ');
+    progress.update([`functions: ${fnLine}`, ...formatConnectorTable(r.connectors)]);
+  };
+  const ticker = setInterval(() => void render().catch(() => undefined), progress.interactive ? 500 : 5000);
+
+  let stopping = false;
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    if (stopping) return;
+    stopping = true;
+    abort.abort();
+    progress.note('stopping (Ctrl-C): letting running invocations finish ...');
+  });
+
+  try {
+    return await runCycle(host, stack, options, progress, abort, report, render);
+  } finally {
+    clearInterval(ticker);
+    await host.stop().catch(() => undefined);
+    await stack.stop();
+  }
+}
+
+async function runCycle(
+  host: DevHost,
+  stack: LocalStack,
+  options: Options,
+  progress: Progress,
+  abort: AbortController,
+  report: () => Promise<RunReport>,
+  render: () => Promise<void>,
+): Promise<number> {
+  try {
+    await host.start();
+  } catch (err) {
+    console.error(err instanceof SettingsError ? err.message : `the app failed to start: ${(err as Error).message}`);
+    return 2;
+  }
+  progress.note(`functions: ${host.functionNames.join(', ')}; running one archive cycle now`);
+  const timers = host.functionNames.filter((f) => host.triggerType(f)?.toLowerCase() === 'timertrigger');
+  for (const name of timers) await host.runNow(name).catch(() => undefined);
+
+  try {
+    await host.waitForIdle({ timeoutMs: options.timeoutMinutes * 60_000, signal: abort.signal });
+  } catch (err) {
+    if (!abort.signal.aborted) progress.note(`the cycle did not finish: ${(err as Error).message}`);
+  }
+  await render();
+  progress.done();
+  const final = await report();
+  writeFileSync(join(stack.localDir, 'last-run.json'), `${JSON.stringify(final, null, 2)}\n`);
+  console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in .local/last-run.json`);
+  for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
+  for (const p of final.poisoned) console.log(`  poisoned: [${p.functionName}] ${p.queue}: ${p.reason}`);
+
+  if (options.once || abort.signal.aborted) return final.ok && !abort.signal.aborted ? 0 : 1;
+  progress.note(`running on schedule ${stack.settings.schedule} (UTC) until Ctrl-C`);
+  await new Promise<void>((done) => abort.signal.addEventListener('abort', () => done(), { once: true }));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,472 @@
+/**
+ * Every app setting the app reads, declared once and validated at start-up.
+ *
+ * Settings are flat environment variables (Azure app settings, or local.settings.json "Values"
+ * locally). Per-connector settings use the `CONNECTOR__<ID>__<NAME>` form: `__` is how Azure
+ * app settings express nesting on Linux, where `:` is not allowed in a setting name.
+ * https://learn.microsoft.com/en-us/azure/azure-functions/functions-app-settings
+ */
+import { z } from 'zod';
+import { productById, productIds, type ProductId } from '../catalogue/products';
+import { STORAGE_CONNECTION } from '../storage/layout';
+import { parseNcrontab } from '../scheduling/ncrontab';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Names the setting (never its value, which may be a secret) and says what is wrong. */
+export interface SettingProblem {
+  setting: string;
+  problem: string;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly SettingProblem[]) {
+    super(
+      `Invalid app settings (${problems.length}):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.problem}`).join('\n'),
+    );
+    this.name = 'SettingsError';
+  }
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0'].includes(v), 'must be true or false')
+  .transform((v) => v === 'true' || v === '1');
+
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= max, `must be between 1 and ${max}`);
+
+const nonNegativeInt = (max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n <= max, `must be between 0 and ${max}`);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'https:' || u.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const guid = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+/** A Key Vault reference that reaches the app unresolved means the platform could not read the secret. */
+const secret = nonEmpty.refine(
+  (v) => !v.startsWith('@Microsoft.KeyVault('),
+  'is an unresolved Key Vault reference: give the app identity the "Key Vault Secrets User" role on the vault and check the secret URI',
+);
+
+const isoInstant = z
+  .string()
+  .trim()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 UTC timestamp, e.g. 2026-01-01T00:00:00Z')
+  .transform((v) => new Date(v));
+
+const ncrontab = z.string().trim().superRefine((v, ctx) => {
+  try {
+    parseNcrontab(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+export const nationalClouds = {
+  // https://learn.microsoft.com/en-us/graph/deployments (Microsoft Graph and Entra endpoints per cloud)
+  global: { graph: 'https://graph.microsoft.com', authority: 'https://login.microsoftonline.com' },
+  usgov: { graph: 'https://graph.microsoft.us', authority: 'https://login.microsoftonline.us' },
+  usgovdod: { graph: 'https://dod-graph.microsoft.us', authority: 'https://login.microsoftonline.us' },
+  china: { graph: 'https://microsoftgraph.chinacloudapi.cn', authority: 'https://login.chinacloudapi.cn' },
+} as const;
+export type NationalCloud = keyof typeof nationalClouds;
+
+export interface SettingDeclaration {
+  /** The app setting name; for per-connector settings the part after `CONNECTOR__<ID>__`. */
+  name: string;
+  scope: 'app' | 'connector';
+  /** Required settings have no default and must be set (the sample and the Bicep set them all). */
+  required: boolean;
+  secret?: boolean;
+  description: string;
+  schema: z.ZodType<unknown, string>;
+}
+
+export const DEFAULT_SCHEDULE = '0 0 2 * * *';
+
+const declare = (d: SettingDeclaration) => d;
+
+/** App-wide settings. The storage connection is handled apart: it is a connection, see storageConnection(). */
+export const appSettingDeclarations = [
+  declare({
+    name: 'ARCHIVE_CONNECTORS',
+    scope: 'app',
+    required: true,
+    description: 'Comma-separated ids of the configured connectors (lowercase letters and digits), e.g. "enterprise,o2,whatsapp".',
+    schema: z.string(),
+  }),
+  declare({
+    name: 'ARCHIVE_SCHEDULE',
+    scope: 'app',
+    // Required: the timer binding reads it as %ARCHIVE_SCHEDULE%, and the Functions host fails on an unset %setting%.
+    required: true,
+    description: `When the scheduler runs, as a 6-field NCRONTAB expression in UTC; the sample and the Bicep use "${DEFAULT_SCHEDULE}" (daily at 02:00).`,
+    schema: ncrontab,
+  }),
+  declare({
+    name: 'FETCH_SAFETY_LAG_MINUTES',
+    scope: 'app',
+    required: false,
+    description: 'A window ends this many minutes before now, so items still being ingested by the archiver are not skipped (default 60).',
+    schema: nonNegativeInt(7 * 24 * 60),
+  }),
+  declare({
+    name: 'FETCH_INITIAL_LOOKBACK_HOURS',
+    scope: 'app',
+    required: false,
+    description: 'On a connector\'s first run, its window starts this many hours back unless CONNECTOR__<ID>__START_FROM is set (default 24).',
+    schema: positiveInt(24 * 366),
+  }),
+  declare({
+    name: 'FETCH_LEASE_MINUTES',
+    scope: 'app',
+    required: false,
+    description: 'How long a dispatched window blocks the next one for the same connector before it is presumed lost and re-dispatched (default 180).',
+    schema: positiveInt(7 * 24 * 60),
+  }),
+  declare({
+    name: 'GRAPH_NATIONAL_CLOUD',
+    scope: 'app',
+    required: false,
+    description: 'Microsoft Graph national cloud: global, usgov, usgovdod or china (default global).',
+    schema: z.enum(Object.keys(nationalClouds) as [NationalCloud, ...NationalCloud[]], {
+      error: `must be one of ${Object.keys(nationalClouds).join(', ')}`,
+    }),
+  }),
+  declare({
+    name: 'GRAPH_TENANT_ID',
+    scope: 'app',
+    required: false,
+    description: 'Entra tenant id of the Microsoft 365 organisation (GUID).',
+    schema: guid,
+  }),
+  declare({
+    name: 'GRAPH_CLIENT_ID',
+    scope: 'app',
+    required: false,
+    description: 'Client id of the user-assigned managed identity that holds the Graph application roles (GUID).',
+    schema: guid,
+  }),
+  declare({
+    name: 'GRAPH_ENDPOINT',
+    scope: 'app',
+    required: false,
+    description: 'Overrides the Graph endpoint of the national cloud; locally it points at the Graph simulator.',
+    schema: httpUrl,
+  }),
+] as const;
+
+export const connectorSettingDeclarations = [
+  declare({
+    name: 'PRODUCT',
+    scope: 'connector',
+    required: true,
+    description: `Archiver product: ${productIds.join(', ')}.`,
+    schema: z.enum(productIds, { error: `must be one of ${productIds.join(', ')}` }),
+  }),
+  declare({
+    name: 'ARCHIVER_URL',
+    scope: 'connector',
+    required: true,
+    description: 'Base URL of the archiver account\'s pull interface.',
+    schema: httpUrl,
+  }),
+  declare({
+    name: 'USERNAME',
+    scope: 'connector',
+    required: true,
+    description: 'Archiver account username.',
+    schema: nonEmpty,
+  }),
+  declare({
+    name: 'PASSWORD',
+    scope: 'connector',
+    required: true,
+    secret: true,
+    description: 'Archiver account password; in Azure a Key Vault reference, never the password itself.',
+    schema: secret,
+  }),
+  declare({
+    name: 'ENABLED',
+    scope: 'connector',
+    required: false,
+    description: 'Whether the scheduler dispatches this connector (default true).',
+    schema: bool,
+  }),
+  declare({
+    name: 'FOLDER_NAME',
+    scope: 'connector',
+    required: false,
+    description: 'Mailbox folder the items are imported into (default: the product\'s folder name).',
+    schema: nonEmpty.max(255, 'must be at most 255 characters').refine((v) => !/[\\/]/.test(v), 'must not contain / or \\'),
+  }),
+  declare({
+    name: 'AUTO_MAPPING',
+    scope: 'connector',
+    required: false,
+    description: 'Map participants by their email address from the archiver (default true).',
+    schema: bool,
+  }),
+  declare({
+    name: 'CUSTOM_MAPPING',
+    scope: 'connector',
+    required: false,
+    description: 'Map participants by the uploaded phone-number CSV first (default false).',
+    schema: bool,
+  }),
+  declare({
+    name: 'SAFETY_LAG_MINUTES',
+    scope: 'connector',
+    required: false,
+    description: 'Overrides FETCH_SAFETY_LAG_MINUTES for this connector (e.g. a carrier that uploads once a day).',
+    schema: nonNegativeInt(7 * 24 * 60),
+  }),
+  declare({
+    name: 'START_FROM',
+    scope: 'connector',
+    required: false,
+    description: 'Where the first window starts (ISO 8601 UTC), for backfilling history; ignored once a checkpoint exists.',
+    schema: isoInstant,
+  }),
+] as const;
+
+export const CONNECTOR_ID_PATTERN = /^[a-z][a-z0-9]{0,31}$/;
+
+export function connectorSettingName(connectorId: string, name: string): string {
+  return `CONNECTOR__${connectorId.toUpperCase()}__${name}`;
+}
+
+export type StorageConnection =
+  | { kind: 'connectionString'; connectionString: string }
+  | {
+      kind: 'identity';
+      blobServiceUri: string;
+      queueServiceUri: string;
+      tableServiceUri: string;
+      /** Client id of a user-assigned managed identity; absent means DefaultAzureCredential. */
+      clientId?: string;
+    };
+
+export interface ConnectorSettings {
+  id: string;
+  enabled: boolean;
+  product: ProductId;
+  archiverUrl: string;
+  username: string;
+  password: string;
+  folderName: string;
+  autoMapping: boolean;
+  customMapping: boolean;
+  safetyLagMinutes: number;
+  startFrom?: Date;
+}
+
+export interface AppSettings {
+  storage: StorageConnection;
+  schedule: string;
+  connectors: ConnectorSettings[];
+  fetch: { initialLookbackHours: number; leaseMinutes: number };
+  graph: { nationalCloud: NationalCloud; endpoint: string; authority: string; tenantId?: string; clientId?: string };
+}
+
+/** Identity-based connection settings, as the Functions host reads them. */
+const IDENTITY_STORAGE_SUFFIXES = ['blobServiceUri', 'queueServiceUri', 'tableServiceUri'] as const;
+
+/** Names of the settings that must be present for this environment (used by the tests and the infra checks). */
+export function requiredSettingNames(env: Env): string[] {
+  const names: string[] = [];
+  if (env[STORAGE_CONNECTION] === undefined) {
+    names.push(...IDENTITY_STORAGE_SUFFIXES.map((s) => `${STORAGE_CONNECTION}__${s}`));
+  } else {
+    names.push(STORAGE_CONNECTION);
+  }
+  names.push(...appSettingDeclarations.filter((d) => d.required).map((d) => d.name));
+  for (const id of splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '')) {
+    for (const d of connectorSettingDeclarations.filter((d) => d.required)) {
+      names.push(connectorSettingName(id, d.name));
+    }
+  }
+  return names;
+}
+
+/** Every setting name the app reads in this environment, required or optional. */
+export function knownSettingNames(env: Env): string[] {
+  const names = [STORAGE_CONNECTION, ...IDENTITY_STORAGE_SUFFIXES.map((s) => `${STORAGE_CONNECTION}__${s}`), `${STORAGE_CONNECTION}__credential`, `${STORAGE_CONNECTION}__clientId`];
+  names.push(...appSettingDeclarations.map((d) => d.name));
+  for (const id of splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '')) {
+    names.push(...connectorSettingDeclarations.map((d) => connectorSettingName(id, d.name)));
+  }
+  return names;
+}
+
+function splitConnectorIds(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/**
+ * Validates the environment and returns typed settings, or throws SettingsError listing every
+ * bad setting at once (so an operator fixes them in one pass, not one per restart).
+ */
+export function loadSettings(env: Env): AppSettings {
+  const problems: SettingProblem[] = [];
+
+  const read = <T>(setting: string, d: SettingDeclaration): T | undefined => {
+    const raw = env[setting];
+    if (raw === undefined || raw.trim() === '') {
+      if (d.required) problems.push({ setting, problem: `is required: ${d.description}` });
+      return undefined;
+    }
+    const result = d.schema.safeParse(raw);
+    if (!result.success) {
+      const message = result.error.issues.map((i) => i.message).join('; ');
+      const shown = d.secret ? '' : ` (got "${truncate(raw)}")`;
+      problems.push({ setting, problem: `${message}${shown}` });
+      return undefined;
+    }
+    return result.data as T;
+  };
+  const app = Object.fromEntries(appSettingDeclarations.map((d) => [d.name, d])) as Record<
+    (typeof appSettingDeclarations)[number]['name'],
+    SettingDeclaration
+  >;
+
+  const storage = readStorageConnection(env, problems);
+  const schedule = read<string>('ARCHIVE_SCHEDULE', app.ARCHIVE_SCHEDULE) ?? '';
+  const defaultLag = read<number>('FETCH_SAFETY_LAG_MINUTES', app.FETCH_SAFETY_LAG_MINUTES) ?? 60;
+  const initialLookbackHours = read<number>('FETCH_INITIAL_LOOKBACK_HOURS', app.FETCH_INITIAL_LOOKBACK_HOURS) ?? 24;
+  const leaseMinutes = read<number>('FETCH_LEASE_MINUTES', app.FETCH_LEASE_MINUTES) ?? 180;
+  const nationalCloud = read<NationalCloud>('GRAPH_NATIONAL_CLOUD', app.GRAPH_NATIONAL_CLOUD) ?? 'global';
+  const tenantId = read<string>('GRAPH_TENANT_ID', app.GRAPH_TENANT_ID);
+  const clientId = read<string>('GRAPH_CLIENT_ID', app.GRAPH_CLIENT_ID);
+  const endpoint = read<string>('GRAPH_ENDPOINT', app.GRAPH_ENDPOINT) ?? nationalClouds[nationalCloud].graph;
+
+  const connectors: ConnectorSettings[] = [];
+  const idsRaw = read<string>('ARCHIVE_CONNECTORS', app.ARCHIVE_CONNECTORS);
+  if (idsRaw !== undefined) {
+    const ids = splitConnectorIds(idsRaw);
+    if (ids.length === 0) problems.push({ setting: 'ARCHIVE_CONNECTORS', problem: 'names no connector' });
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (!CONNECTOR_ID_PATTERN.test(id)) {
+        problems.push({ setting: 'ARCHIVE_CONNECTORS', problem: `connector id "${truncate(id)}" must be 1-32 lowercase letters and digits, starting with a letter` });
+        continue;
+      }
+      if (seen.has(id)) {
+        problems.push({ setting: 'ARCHIVE_CONNECTORS', problem: `connector id "${id}" is listed twice` });
+        continue;
+      }
+      seen.add(id);
+      const c = Object.fromEntries(
+        connectorSettingDeclarations.map((d) => [d.name, read(connectorSettingName(id, d.name), d)]),
+      ) as Record<(typeof connectorSettingDeclarations)[number]['name'], unknown>;
+      if (c.PRODUCT === undefined || c.ARCHIVER_URL === undefined || c.USERNAME === undefined || c.PASSWORD === undefined) continue;
+      const product = c.PRODUCT as ProductId;
+      connectors.push({
+        id,
+        enabled: (c.ENABLED as boolean | undefined) ?? true,
+        product,
+        archiverUrl: c.ARCHIVER_URL as string,
+        username: c.USERNAME as string,
+        password: c.PASSWORD as string,
+        folderName: (c.FOLDER_NAME as string | undefined) ?? productById(product).defaultFolderName,
+        autoMapping: (c.AUTO_MAPPING as boolean | undefined) ?? true,
+        customMapping: (c.CUSTOM_MAPPING as boolean | undefined) ?? false,
+        safetyLagMinutes: (c.SAFETY_LAG_MINUTES as number | undefined) ?? defaultLag,
+        startFrom: c.START_FROM as Date | undefined,
+      });
+    }
+  }
+
+  if (problems.length > 0 || !storage) throw new SettingsError(problems);
+  return {
+    storage,
+    schedule,
+    connectors,
+    fetch: { initialLookbackHours, leaseMinutes },
+    graph: { nationalCloud, endpoint, authority: nationalClouds[nationalCloud].authority, tenantId, clientId },
+  };
+}
+
+/**
+ * Reads a storage connection as the Functions host does: the setting itself as a connection
+ * string, else `<name>__blobServiceUri` / `__queueServiceUri` / `__tableServiceUri` for identity.
+ */
+export function readStorageConnection(env: Env, problems: SettingProblem[], name: string = STORAGE_CONNECTION): StorageConnection | undefined {
+  const connectionString = env[name];
+  if (connectionString !== undefined && connectionString.trim() !== '') {
+    const s = connectionString.trim();
+    if (s !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(AccountName|BlobEndpoint|SharedAccessSignature)=/i.test(s)) {
+      problems.push({ setting: name, problem: 'is not a storage connection string (expected UseDevelopmentStorage=true or AccountName=...;AccountKey=... / BlobEndpoint=...)' });
+      return undefined;
+    }
+    return { kind: 'connectionString', connectionString: s };
+  }
+  const uris: Partial<Record<(typeof IDENTITY_STORAGE_SUFFIXES)[number], string>> = {};
+  for (const suffix of IDENTITY_STORAGE_SUFFIXES) {
+    const setting = `${name}__${suffix}`;
+    const value = env[setting]?.trim();
+    if (!value) {
+      problems.push({ setting, problem: `is required when ${name} (a connection string) is not set` });
+      continue;
+    }
+    const parsed = httpUrl.safeParse(value);
+    if (!parsed.success) problems.push({ setting, problem: `must be an absolute http(s) URL (got "${truncate(value)}")` });
+    else uris[suffix] = parsed.data;
+  }
+  if (!uris.blobServiceUri || !uris.queueServiceUri || !uris.tableServiceUri) return undefined;
+  const clientId = env[`${name}__clientId`]?.trim() || undefined;
+  if (clientId && !guid.safeParse(clientId).success) {
+    problems.push({ setting: `${name}__clientId`, problem: 'must be a GUID' });
+  }
+  return { kind: 'identity', blobServiceUri: uris.blobServiceUri, queueServiceUri: uris.queueServiceUri, tableServiceUri: uris.tableServiceUri, clientId };
+}
+
+function truncate(v: string): string {
+  return v.length > 60 ? `${v.slice(0, 57)}...` : v;
+}
+
+let cached: AppSettings | undefined;
+
+/** Settings of this process, validated once. Throws SettingsError naming every bad setting. */
+export function appSettings(): AppSettings {
+  cached ??= loadSettings(process.env);
+  return cached;
+}
+
+/** For tests and the dev host, which change the environment between runs. */
+export function resetAppSettingsCache(): void {
+  cached = undefined;
+}

@@ -1,0 +1,28 @@
+/**
+ * The fetch job: one connector window of one run. The scheduler sends the first part; the
+ * fetcher sends continuation parts carrying the archiver's cursor, so a long window is split
+ * across invocations. Validated on receipt: a malformed message fails with a clear reason and
+ * goes to the poison queue intact.
+ */
+import { z } from 'zod';
+
+export const fetchJobSchema = z.object({
+  version: z.literal(1),
+  runId: z.string().min(1).max(80),
+  connectorId: z.string().regex(/^[a-z][a-z0-9]{0,31}$/),
+  window: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
+  /** Opaque paging cursor of the archiver; absent on the first part. */
+  cursor: z.string().max(4096).optional(),
+  /** 0 for the scheduler's job, then 1, 2, ... for continuations. */
+  part: z.number().int().min(0).default(0),
+});
+
+export type FetchJob = z.infer<typeof fetchJobSchema>;
+
+export function parseFetchJob(message: unknown): FetchJob {
+  const result = fetchJobSchema.safeParse(message);
+  if (!result.success) {
+    throw new Error(`malformed fetch job: ${result.error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,148 @@
+/**
+ * Run status: what each run did per connector, for the run report and for operators.
+ *
+ * Layout in the run status table:
+ *   PK "runs",   RK <runId>                         one row per run (an index, newest last)
+ *   PK <runId>,  RK "connector__<id>"               the connector's window and state in that run
+ *   PK <runId>,  RK "item__<id>__<stage>__<key>"    one row per item and stage with its outcome
+ *
+ * Item rows are upserts keyed by the item, so a retried message records the same row again
+ * instead of counting twice: the counts in the report are idempotent by construction.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { isStatus } from '../storage/errors';
+
+export type ConnectorRunState =
+  | 'dispatched'
+  | 'in-flight-elsewhere'
+  | 'nothing-new'
+  | 'fetching'
+  | 'fetched'
+  | 'failed';
+
+export type Stage = 'fetch' | 'convert' | 'import';
+
+/**
+ * fetched/written: a raw item stored; present: it was already stored (a retry);
+ * imported: one mailbox copy; unmapped: no mailbox for the item; failed: dead-lettered with a reason.
+ */
+export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'failed';
+
+export interface ConnectorRunCounts {
+  fetched: number;
+  alreadyPresent: number;
+  converted: number;
+  imported: number;
+  unmapped: number;
+  failed: number;
+}
+
+export interface ConnectorRunSummary extends ConnectorRunCounts {
+  connectorId: string;
+  state: ConnectorRunState;
+  windowFrom?: string;
+  windowTo?: string;
+  message?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  startedAt: string;
+  connectors: ConnectorRunSummary[];
+}
+
+const RUNS_PK = 'runs';
+const connectorRowKey = (connectorId: string) => `connector__${connectorId}`;
+const itemRowKey = (connectorId: string, stage: Stage, key: string) =>
+  `item__${connectorId}__${stage}__${encodeURIComponent(key)}`;
+
+export class RunStatusStore {
+  constructor(private readonly table: TableClient) {}
+
+  async startRun(runId: string, startedAt: Date, trigger: string): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: RUNS_PK, rowKey: runId, startedAt: startedAt.toISOString(), trigger }, 'Merge');
+  }
+
+  async setConnectorState(
+    runId: string,
+    connectorId: string,
+    state: ConnectorRunState,
+    details: { windowFrom?: Date; windowTo?: Date; message?: string } = {},
+  ): Promise<void> {
+    await this.table.upsertEntity(
+      {
+        partitionKey: runId,
+        rowKey: connectorRowKey(connectorId),
+        connectorId,
+        state,
+        windowFrom: details.windowFrom?.toISOString(),
+        windowTo: details.windowTo?.toISOString(),
+        // Messages are operator-facing reasons (sign-in failed, ...), never item content.
+        message: details.message?.slice(0, 2000),
+        updatedAt: new Date().toISOString(),
+      },
+      'Merge',
+    );
+  }
+
+  async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, reason?: string): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: reason?.slice(0, 2000) },
+      'Replace',
+    );
+  }
+
+  /** Run ids started at or after `since`, oldest first. */
+  async runsSince(since: Date): Promise<string[]> {
+    const ids: string[] = [];
+    const pages = this.table.listEntities<{ startedAt: string }>({
+      queryOptions: { filter: `PartitionKey eq '${RUNS_PK}' and startedAt ge '${since.toISOString()}'`, select: ['RowKey', 'startedAt'] },
+    });
+    for await (const e of pages) ids.push(e.rowKey as string);
+    return ids.sort();
+  }
+
+  async summarize(runId: string): Promise<RunSummary | undefined> {
+    let startedAt: string;
+    try {
+      startedAt = (await this.table.getEntity<{ startedAt: string }>(RUNS_PK, runId)).startedAt;
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+    const byConnector = new Map<string, ConnectorRunSummary>();
+    const entry = (connectorId: string): ConnectorRunSummary => {
+      let s = byConnector.get(connectorId);
+      if (!s) {
+        s = { connectorId, state: 'dispatched', fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0 };
+        byConnector.set(connectorId, s);
+      }
+      return s;
+    };
+    const rows = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${runId.replace(/'/g, "''")}'` },
+    });
+    for await (const row of rows) {
+      const connectorId = String(row.connectorId);
+      const s = entry(connectorId);
+      if (String(row.rowKey).startsWith('connector__')) {
+        s.state = row.state as ConnectorRunState;
+        s.windowFrom = row.windowFrom as string | undefined;
+        s.windowTo = row.windowTo as string | undefined;
+        s.message = row.message as string | undefined;
+        continue;
+      }
+      countItem(s, row.stage as Stage, row.outcome as ItemOutcome);
+    }
+    return { runId, startedAt, connectors: [...byConnector.values()].sort((a, b) => a.connectorId.localeCompare(b.connectorId)) };
+  }
+}
+
+function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): void {
+  if (outcome === 'failed') s.failed++;
+  else if (stage === 'fetch' && outcome === 'written') s.fetched++;
+  else if (stage === 'fetch' && outcome === 'present') s.alreadyPresent++;
+  else if (stage === 'convert' && outcome === 'converted') s.converted++;
+  else if (stage === 'import' && (outcome === 'imported' || outcome === 'duplicate')) s.imported++;
+  else if (stage === 'import' && outcome === 'unmapped') s.unmapped++;
+}

@@ -1,0 +1,176 @@
+/**
+ * The per-connector checkpoint: the watermark up to which every item has been fetched, and the
+ * window currently in flight. One Table entity per connector, changed only with optimistic
+ * concurrency (ETag), so two scheduler instances cannot both claim a window and a stale fetch
+ * job cannot move the watermark.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { isStatus } from '../storage/errors';
+import type { Window } from './plan-window';
+
+export interface InFlightWindow extends Window {
+  runId: string;
+  /** claimed: written before the job is sent; dispatched: the job is on the queue. */
+  state: 'claimed' | 'dispatched';
+  /** When the window was (re)claimed; a claim that stays unsent this long is presumed crashed. */
+  claimedAt: Date;
+  leaseUntil: Date;
+}
+
+export interface Checkpoint {
+  connectorId: string;
+  watermark?: Date;
+  inFlight?: InFlightWindow;
+  etag: string;
+}
+
+interface CheckpointEntity {
+  partitionKey: string;
+  rowKey: string;
+  watermark?: string;
+  inFlightRunId?: string;
+  inFlightFrom?: string;
+  inFlightTo?: string;
+  inFlightState?: string;
+  inFlightClaimedAt?: string;
+  leaseUntil?: string;
+  updatedAt: string;
+}
+
+const ROW_KEY = 'checkpoint';
+
+export class CheckpointConflictError extends Error {
+  constructor(connectorId: string) {
+    super(`checkpoint of connector "${connectorId}" was changed by someone else`);
+    this.name = 'CheckpointConflictError';
+  }
+}
+
+export class CheckpointStore {
+  constructor(private readonly table: TableClient) {}
+
+  async read(connectorId: string): Promise<Checkpoint | undefined> {
+    try {
+      const e = await this.table.getEntity<CheckpointEntity>(connectorId, ROW_KEY);
+      return fromEntity(connectorId, e, e.etag);
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Claims a window for a run. Throws CheckpointConflictError if the checkpoint changed since it
+   * was read. The first claim pins the watermark to the window's start, so a window that is lost
+   * and dispatched again later still starts where the first one did.
+   */
+  async claim(connectorId: string, previous: Checkpoint | undefined, window: InFlightWindow): Promise<Checkpoint> {
+    const entity: CheckpointEntity = {
+      partitionKey: connectorId,
+      rowKey: ROW_KEY,
+      watermark: (previous?.watermark ?? window.from).toISOString(),
+      ...inFlightFields(window),
+      updatedAt: new Date().toISOString(),
+    };
+    return this.write(connectorId, entity, previous?.etag);
+  }
+
+  async markDispatched(current: Checkpoint, leaseUntil: Date): Promise<Checkpoint> {
+    if (!current.inFlight) throw new Error('no window in flight');
+    return this.write(
+      current.connectorId,
+      {
+        partitionKey: current.connectorId,
+        rowKey: ROW_KEY,
+        watermark: current.watermark?.toISOString(),
+        ...inFlightFields({ ...current.inFlight, state: 'dispatched', leaseUntil }),
+        updatedAt: new Date().toISOString(),
+      },
+      current.etag,
+    );
+  }
+
+  /**
+   * Called when the run's window has been fetched completely: the watermark moves to the window's
+   * end and the connector is free again. A job of an older run (its lease expired and the window
+   * was re-dispatched) leaves the checkpoint alone and gets false.
+   */
+  async complete(connectorId: string, runId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.read(connectorId);
+      if (!current?.inFlight || current.inFlight.runId !== runId) return false;
+      try {
+        await this.write(
+          connectorId,
+          { partitionKey: connectorId, rowKey: ROW_KEY, watermark: current.inFlight.to.toISOString(), updatedAt: new Date().toISOString() },
+          current.etag,
+        );
+        return true;
+      } catch (err) {
+        if (!(err instanceof CheckpointConflictError)) throw err;
+      }
+    }
+    throw new CheckpointConflictError(connectorId);
+  }
+
+  /** Extends the lease of a run's window while its fetch is still making progress. */
+  async renewLease(connectorId: string, runId: string, leaseUntil: Date): Promise<boolean> {
+    const current = await this.read(connectorId);
+    if (!current?.inFlight || current.inFlight.runId !== runId) return false;
+    try {
+      await this.write(
+        connectorId,
+        {
+          partitionKey: connectorId,
+          rowKey: ROW_KEY,
+          watermark: current.watermark?.toISOString(),
+          ...inFlightFields({ ...current.inFlight, leaseUntil }),
+          updatedAt: new Date().toISOString(),
+        },
+        current.etag,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof CheckpointConflictError) return false;
+      throw err;
+    }
+  }
+
+  private async write(connectorId: string, entity: CheckpointEntity, etag: string | undefined): Promise<Checkpoint> {
+    try {
+      const response = etag
+        ? await this.table.updateEntity(entity, 'Replace', { etag })
+        : await this.table.createEntity(entity);
+      return fromEntity(connectorId, entity, response.etag ?? '');
+    } catch (err) {
+      if (isStatus(err, 409) || isStatus(err, 412)) throw new CheckpointConflictError(connectorId);
+      throw err;
+    }
+  }
+}
+
+function inFlightFields(w: InFlightWindow): Partial<CheckpointEntity> {
+  return {
+    inFlightRunId: w.runId,
+    inFlightFrom: w.from.toISOString(),
+    inFlightTo: w.to.toISOString(),
+    inFlightState: w.state,
+    inFlightClaimedAt: w.claimedAt.toISOString(),
+    leaseUntil: w.leaseUntil.toISOString(),
+  };
+}
+
+function fromEntity(connectorId: string, e: Omit<CheckpointEntity, 'partitionKey' | 'rowKey'>, etag: string): Checkpoint {
+  const inFlight =
+    e.inFlightRunId && e.inFlightFrom && e.inFlightTo && e.leaseUntil
+      ? {
+          runId: e.inFlightRunId,
+          from: new Date(e.inFlightFrom),
+          to: new Date(e.inFlightTo),
+          state: e.inFlightState === 'claimed' ? ('claimed' as const) : ('dispatched' as const),
+          claimedAt: new Date(e.inFlightClaimedAt ?? e.inFlightFrom),
+          leaseUntil: new Date(e.leaseUntil),
+        }
+      : undefined;
+  return { connectorId, watermark: e.watermark ? new Date(e.watermark) : undefined, inFlight, etag };
+}

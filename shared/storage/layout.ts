@@ -1,0 +1,63 @@
+/**
+ * The one place that names every container, queue and table the app uses.
+ *
+ * Function registrations, the dev host, provisioning (local and Bicep) and the tests all read
+ * these names from here. Azure rules: containers and queues are 3-63 lowercase letters, digits
+ * and dashes; tables are 3-63 letters and digits, starting with a letter.
+ */
+
+/** App setting prefix of the storage connection every binding uses (identity-based in Azure). */
+export const STORAGE_CONNECTION = 'AzureWebJobsStorage';
+
+export const containers = {
+  /** Raw archiver items (one JSON blob per item), byte for byte as received: the record of what we got. */
+  rawItems: 'raw-items',
+  /** Attachments of raw items (media, recordings, files), streamed as received. */
+  rawAttachments: 'raw-attachments',
+  /** Converted messages, one .eml per raw item. */
+  mime: 'mime-messages',
+  /** Custom mapping CSV uploads (phone number to mailbox), one folder per connector. */
+  mappingUploads: 'mapping-uploads',
+} as const;
+
+/** Suffix the Functions host appends to a queue's name for messages that failed maxDequeueCount times. */
+export const POISON_SUFFIX = '-poison';
+
+export const queues = {
+  /** One message per connector window to fetch (and continuation jobs carrying a cursor). */
+  fetchJobs: 'fetch-jobs',
+  fetchJobsPoison: `fetch-jobs${POISON_SUFFIX}`,
+  /** One message per converted item to import into the mapped mailboxes. */
+  importJobs: 'import-jobs',
+  importJobsPoison: `import-jobs${POISON_SUFFIX}`,
+} as const;
+
+export const tables = {
+  /** Per connector: the watermark up to which every item has been fetched, and the window in flight. */
+  checkpoints: 'checkpoints',
+  /** Custom mapping rows: connector + E.164 number to mailbox, with optional validity. */
+  mapping: 'mapping',
+  /** (mailbox, item) to Graph message id: what makes a mailbox copy exactly-once. */
+  importLedger: 'importledger',
+  /** Per run and connector: state, window and per-item stage outcomes for the run report. */
+  runStatus: 'runstatus',
+} as const;
+
+/**
+ * Names used only by the local dev host to emulate what the Functions host keeps in the storage
+ * account (blob receipts, the internal blob-trigger queue and its poison queue).
+ */
+export const devHost = {
+  blobReceipts: 'devhostblobreceipts',
+  blobTriggerQueue: 'devhost-blobtrigger',
+  /** Same name as the Functions host's blob-trigger poison queue. */
+  blobTriggerPoison: 'webjobs-blobtrigger-poison',
+} as const;
+
+export const allContainers: readonly string[] = Object.values(containers);
+export const allQueues: readonly string[] = Object.values(queues);
+export const allTables: readonly string[] = Object.values(tables);
+
+export function poisonQueueOf(queueName: string): string {
+  return `${queueName}${POISON_SUFFIX}`;
+}

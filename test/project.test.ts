@@ -1,0 +1,42 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHostConfig } from '../dev/host/host-config';
+import { QUEUE_MESSAGE_ENCODING } from '../shared/storage/queue-messages';
+import { appSettingDeclarations, connectorSettingDeclarations } from '../shared/config/settings';
+
+const root = join(__dirname, '..', '..');
+const read = (f: string) => readFileSync(join(root, f), 'utf8');
+const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; main: string; engines: { node: string } };
+
+describe('project wiring', () => {
+  it('the app encodes queue messages the way host.json tells the Functions host to decode them', () => {
+    assert.equal(readHostConfig(join(root, 'host.json')).queues.messageEncoding, QUEUE_MESSAGE_ENCODING);
+  });
+
+  it('host.json targets Functions 2.0 with the v4 extension bundle', () => {
+    const host = JSON.parse(read('host.json')) as { version: string; extensionBundle: { id: string; version: string } };
+    assert.equal(host.version, '2.0');
+    assert.deepEqual(host.extensionBundle, { id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' });
+  });
+
+  it('every npm command the README shows exists, and CI runs the README test command', () => {
+    const readme = read('README.md');
+    for (const m of readme.matchAll(/npm run ([\w:-]+)/g)) assert.ok(pkg.scripts[m[1]], `README uses missing script ${m[1]}`);
+    assert.match(readme, /npm ci && npm start -- --once/);
+    assert.match(readme, /^npm test\b/m);
+    assert.match(read('.ci/run'), /^npm test$/m);
+  });
+
+  it('package.json main points the Functions host at the compiled functions', () => {
+    assert.equal(pkg.main, 'dist/functions/*.js');
+    assert.match(pkg.engines.node, />=\s*20/);
+  });
+
+  it('docs/configuration.md documents every declared setting', () => {
+    const doc = read('docs/configuration.md');
+    for (const d of appSettingDeclarations) assert.ok(doc.includes(`\`${d.name}\``), `${d.name} is not documented`);
+    for (const d of connectorSettingDeclarations) assert.ok(doc.includes(`CONNECTOR__<ID>__${d.name}`), `CONNECTOR__<ID>__${d.name} is not documented`);
+  });
+});

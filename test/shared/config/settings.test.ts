@@ -1,0 +1,129 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  appSettingDeclarations,
+  connectorSettingDeclarations,
+  knownSettingNames,
+  loadSettings,
+  requiredSettingNames,
+  SettingsError,
+} from '../../../shared/config/settings';
+import { validEnv } from '../../helpers/env';
+
+const appRoot = join(__dirname, '..', '..', '..', '..');
+const sample = JSON.parse(readFileSync(join(appRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+const base = validEnv('UseDevelopmentStorage=true');
+
+function problemsOf(env: Record<string, string | undefined>): { setting: string; problem: string }[] {
+  try {
+    loadSettings(env);
+  } catch (err) {
+    assert.ok(err instanceof SettingsError, `expected SettingsError, got ${err}`);
+    return [...err.problems];
+  }
+  assert.fail('settings were accepted');
+}
+
+describe('app settings', () => {
+  it('accepts a valid environment and applies the product defaults', () => {
+    const s = loadSettings(base);
+    assert.deepEqual(s.connectors.map((c) => [c.id, c.product, c.folderName]), [
+      ['enterprise', 'enterprise-number', 'Enterprise Number Archiver'],
+      ['o2', 'o2-network', 'O2 SMS and Voice Network Archiver'],
+      ['whatsapp', 'whatsapp', 'WhatsApp Archiver'],
+    ]);
+    const c = s.connectors[0];
+    assert.equal(c.enabled, true);
+    assert.equal(c.autoMapping, true);
+    assert.equal(c.customMapping, false);
+    assert.equal(c.safetyLagMinutes, 60);
+    assert.equal(s.graph.endpoint, 'https://graph.microsoft.com');
+    assert.equal(s.schedule, '0 0 2 * * *');
+  });
+
+  const invalid: [string, string | undefined, RegExp][] = [
+    ['ARCHIVE_SCHEDULE', '0 2 * * *', /6-field NCRONTAB/],
+    ['ARCHIVE_SCHEDULE', '0 0 25 * * *', /not a valid NCRONTAB/],
+    ['ARCHIVE_SCHEDULE', undefined, /is required/],
+    ['ARCHIVE_CONNECTORS', undefined, /is required/],
+    ['ARCHIVE_CONNECTORS', 'Enterprise', /lowercase letters and digits/],
+    ['ARCHIVE_CONNECTORS', 'enterprise,enterprise', /listed twice/],
+    ['FETCH_SAFETY_LAG_MINUTES', 'soon', /whole number/],
+    ['FETCH_INITIAL_LOOKBACK_HOURS', '0', /between 1 and/],
+    ['FETCH_LEASE_MINUTES', '-5', /whole number/],
+    ['GRAPH_NATIONAL_CLOUD', 'mars', /must be one of global, usgov, usgovdod, china/],
+    ['GRAPH_TENANT_ID', 'contoso', /GUID/],
+    ['GRAPH_CLIENT_ID', '1234', /GUID/],
+    ['GRAPH_ENDPOINT', 'graph.microsoft.com', /absolute http\(s\) URL/],
+    ['AzureWebJobsStorage', 'not-a-connection-string', /not a storage connection string/],
+    ['CONNECTOR__O2__PRODUCT', 'o3-network', /must be one of enterprise-number, o2-network, whatsapp/],
+    ['CONNECTOR__O2__PRODUCT', undefined, /is required/],
+    ['CONNECTOR__O2__ARCHIVER_URL', 'ftp://archiver', /absolute http\(s\) URL/],
+    ['CONNECTOR__O2__USERNAME', '  ', /is required/],
+    ['CONNECTOR__O2__PASSWORD', undefined, /is required/],
+    ['CONNECTOR__O2__ENABLED', 'yes', /true or false/],
+    ['CONNECTOR__O2__FOLDER_NAME', 'Archive/O2', /must not contain/],
+    ['CONNECTOR__O2__AUTO_MAPPING', 'maybe', /true or false/],
+    ['CONNECTOR__O2__CUSTOM_MAPPING', '2', /true or false/],
+    ['CONNECTOR__O2__SAFETY_LAG_MINUTES', '1.5', /whole number/],
+    ['CONNECTOR__O2__START_FROM', 'yesterday', /ISO 8601/],
+  ];
+  for (const [setting, value, expected] of invalid) {
+    it(`names ${setting} when it is ${value === undefined ? 'missing' : `"${value}"`}`, () => {
+      const problems = problemsOf({ ...base, [setting]: value });
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0].setting, setting);
+      assert.match(problems[0].problem, expected);
+    });
+  }
+
+  it('covers every declared setting with an invalid-value test', () => {
+    const tested = new Set(invalid.map(([s]) => s.replace(/^CONNECTOR__O2__/, '')));
+    for (const d of [...appSettingDeclarations, ...connectorSettingDeclarations]) {
+      assert.ok(tested.has(d.name), `no invalid-value test for ${d.name}`);
+    }
+  });
+
+  it('never echoes a password, and explains an unresolved Key Vault reference', () => {
+    const problems = problemsOf({ ...base, CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)' });
+    assert.equal(problems[0].setting, 'CONNECTOR__O2__PASSWORD');
+    assert.match(problems[0].problem, /unresolved Key Vault reference/);
+    assert.doesNotMatch(problems[0].problem, /kv\.vault/);
+  });
+
+  it('reports every bad setting at once, in one message naming each', () => {
+    try {
+      loadSettings({ ...base, ARCHIVE_SCHEDULE: 'daily', CONNECTOR__WHATSAPP__ARCHIVER_URL: 'nope' });
+      assert.fail('accepted');
+    } catch (err) {
+      assert.ok(err instanceof SettingsError);
+      assert.match(err.message, /ARCHIVE_SCHEDULE/);
+      assert.match(err.message, /CONNECTOR__WHATSAPP__ARCHIVER_URL/);
+    }
+  });
+
+  it('accepts identity-based storage and names each missing service URI', () => {
+    const identity = { ...base, AzureWebJobsStorage: undefined, AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net' };
+    const problems = problemsOf(identity);
+    assert.deepEqual(problems.map((p) => p.setting).sort(), ['AzureWebJobsStorage__queueServiceUri', 'AzureWebJobsStorage__tableServiceUri']);
+    const s = loadSettings({
+      ...identity,
+      AzureWebJobsStorage__queueServiceUri: 'https://acct.queue.core.windows.net',
+      AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net',
+    });
+    assert.equal(s.storage.kind, 'identity');
+  });
+
+  it('local.settings.sample.json holds every required setting and validates', () => {
+    const values = sample.Values;
+    for (const name of requiredSettingNames(values)) assert.ok(values[name] !== undefined && values[name] !== '', `sample lacks ${name}`);
+    assert.doesNotThrow(() => loadSettings(values));
+  });
+
+  it('local.settings.sample.json sets only settings the app or the Functions host knows', () => {
+    const known = new Set([...knownSettingNames(sample.Values), 'FUNCTIONS_WORKER_RUNTIME']);
+    for (const name of Object.keys(sample.Values)) assert.ok(known.has(name), `sample sets unknown setting ${name}`);
+  });
+});
