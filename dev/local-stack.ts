@@ -11,6 +11,8 @@ import { createStorageClients, type StorageClients } from '../shared/storage/cli
 import { ensureStorageLayout } from '../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
+import { startArchiverSimulator } from './archiver-sim/server';
+import { simulatorOptionsFromEnv } from './archiver-sim/options';
 
 export interface LocalStack {
   settings: AppSettings;
@@ -45,6 +47,14 @@ export async function startLocalStack(appRoot: string): Promise<LocalStack> {
     stopping.push(azurite.stop);
     const storage = createStorageClients(settings.storage);
     await ensureStorageLayout(storage, { devHost: true });
+    // One archiver simulator per local port the connectors point at; remote URLs are left alone.
+    const simOptions = simulatorOptionsFromEnv(process.env);
+    for (const port of localPorts(settings.connectors.map((c) => c.archiverUrl))) {
+      if (!(await portIsFree(port))) throw new Error(`port ${port} (archiver simulator) is in use on 127.0.0.1`);
+      const sim = await startArchiverSimulator({ ...simOptions, port });
+      stopping.push(sim.close);
+      notes.push(`archiver simulator on ${sim.url} (${simOptions.itemsPerDay} items per product and day)`);
+    }
     return {
       settings,
       storage,
@@ -58,6 +68,15 @@ export async function startLocalStack(appRoot: string): Promise<LocalStack> {
     for (const stop of stopping.reverse()) await stop();
     throw err;
   }
+}
+
+function localPorts(urls: string[]): number[] {
+  const ports = new Set<number>();
+  for (const u of urls) {
+    const url = new URL(u);
+    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') ports.add(Number(url.port || 80));
+  }
+  return [...ports];
 }
 
 function portIsFree(port: number): Promise<boolean> {

@@ -65,6 +65,14 @@ const httpUrl = z
   }, 'must be an absolute http(s) URL')
   .transform((v) => v.replace(/\/+$/, ''));
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** https, or plain http to this machine only (the local simulators): credentials never cross a network in clear. */
+const serviceUrl = httpUrl.refine((v) => {
+  const u = new URL(v);
+  return u.protocol === 'https:' || LOOPBACK_HOSTS.has(u.hostname);
+}, 'must use https (plain http is allowed only for 127.0.0.1 / localhost)');
+
 const guid = z
   .string()
   .trim()
@@ -155,6 +163,20 @@ export const appSettingDeclarations = [
     schema: positiveInt(7 * 24 * 60),
   }),
   declare({
+    name: 'FETCH_PAGE_SIZE',
+    scope: 'app',
+    required: false,
+    description: 'Items the fetcher asks the archiver for per page (default 200, at most 1000).',
+    schema: positiveInt(1000),
+  }),
+  declare({
+    name: 'FETCH_PART_SECONDS',
+    scope: 'app',
+    required: false,
+    description: 'After this long, a fetch invocation hands the rest of its window to a continuation job, far below the host timeout (default 300).',
+    schema: positiveInt(1800),
+  }),
+  declare({
     name: 'GRAPH_NATIONAL_CLOUD',
     scope: 'app',
     required: false,
@@ -182,7 +204,7 @@ export const appSettingDeclarations = [
     scope: 'app',
     required: false,
     description: 'Overrides the Graph endpoint of the national cloud; locally it points at the Graph simulator.',
-    schema: httpUrl,
+    schema: serviceUrl,
   }),
 ] as const;
 
@@ -199,7 +221,7 @@ export const connectorSettingDeclarations = [
     scope: 'connector',
     required: true,
     description: 'Base URL of the archiver account\'s pull interface.',
-    schema: httpUrl,
+    schema: serviceUrl,
   }),
   declare({
     name: 'USERNAME',
@@ -295,7 +317,7 @@ export interface AppSettings {
   storage: StorageConnection;
   schedule: string;
   connectors: ConnectorSettings[];
-  fetch: { initialLookbackHours: number; leaseMinutes: number };
+  fetch: { initialLookbackHours: number; leaseMinutes: number; pageSize: number; partSeconds: number };
   graph: { nationalCloud: NationalCloud; endpoint: string; authority: string; tenantId?: string; clientId?: string };
 }
 
@@ -368,6 +390,8 @@ export function loadSettings(env: Env): AppSettings {
   const defaultLag = read<number>('FETCH_SAFETY_LAG_MINUTES', app.FETCH_SAFETY_LAG_MINUTES) ?? 60;
   const initialLookbackHours = read<number>('FETCH_INITIAL_LOOKBACK_HOURS', app.FETCH_INITIAL_LOOKBACK_HOURS) ?? 24;
   const leaseMinutes = read<number>('FETCH_LEASE_MINUTES', app.FETCH_LEASE_MINUTES) ?? 180;
+  const pageSize = read<number>('FETCH_PAGE_SIZE', app.FETCH_PAGE_SIZE) ?? 200;
+  const partSeconds = read<number>('FETCH_PART_SECONDS', app.FETCH_PART_SECONDS) ?? 300;
   const nationalCloud = read<NationalCloud>('GRAPH_NATIONAL_CLOUD', app.GRAPH_NATIONAL_CLOUD) ?? 'global';
   const tenantId = read<string>('GRAPH_TENANT_ID', app.GRAPH_TENANT_ID);
   const clientId = read<string>('GRAPH_CLIENT_ID', app.GRAPH_CLIENT_ID);
@@ -415,7 +439,7 @@ export function loadSettings(env: Env): AppSettings {
     storage,
     schedule,
     connectors,
-    fetch: { initialLookbackHours, leaseMinutes },
+    fetch: { initialLookbackHours, leaseMinutes, pageSize, partSeconds },
     graph: { nationalCloud, endpoint, authority: nationalClouds[nationalCloud].authority, tenantId, clientId },
   };
 }

@@ -14,6 +14,8 @@ export interface InFlightWindow extends Window {
   state: 'claimed' | 'dispatched';
   /** When the window was (re)claimed; a claim that stays unsent this long is presumed crashed. */
   claimedAt: Date;
+  /** The fetch job part now allowed to run (0 first, +1 per continuation). */
+  part?: number;
   leaseUntil: Date;
 }
 
@@ -33,6 +35,7 @@ interface CheckpointEntity {
   inFlightTo?: string;
   inFlightState?: string;
   inFlightClaimedAt?: string;
+  inFlightPart?: number;
   leaseUntil?: string;
   updatedAt: string;
 }
@@ -69,7 +72,7 @@ export class CheckpointStore {
       partitionKey: connectorId,
       rowKey: ROW_KEY,
       watermark: (previous?.watermark ?? window.from).toISOString(),
-      ...inFlightFields(window),
+      ...inFlightFields({ ...window, part: 0 }),
       updatedAt: new Date().toISOString(),
     };
     return this.write(connectorId, entity, previous?.etag);
@@ -113,10 +116,14 @@ export class CheckpointStore {
     throw new CheckpointConflictError(connectorId);
   }
 
-  /** Extends the lease of a run's window while its fetch is still making progress. */
-  async renewLease(connectorId: string, runId: string, leaseUntil: Date): Promise<boolean> {
+  /**
+   * Moves a run's window from job part `from` to `from + 1` and extends its lease, before the
+   * fetcher sends that continuation. Only one execution of a part can do so: a retried or
+   * duplicated part gets false and sends nothing, so a window never has two continuation chains.
+   */
+  async advancePart(connectorId: string, runId: string, from: number, leaseUntil: Date): Promise<boolean> {
     const current = await this.read(connectorId);
-    if (!current?.inFlight || current.inFlight.runId !== runId) return false;
+    if (!current?.inFlight || current.inFlight.runId !== runId || (current.inFlight.part ?? 0) !== from) return false;
     try {
       await this.write(
         connectorId,
@@ -124,9 +131,26 @@ export class CheckpointStore {
           partitionKey: connectorId,
           rowKey: ROW_KEY,
           watermark: current.watermark?.toISOString(),
-          ...inFlightFields({ ...current.inFlight, leaseUntil }),
+          ...inFlightFields({ ...current.inFlight, part: from + 1, leaseUntil }),
           updatedAt: new Date().toISOString(),
         },
+        current.etag,
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof CheckpointConflictError) return false;
+      throw err;
+    }
+  }
+
+  /** Gives a run's window up without moving the watermark (e.g. sign-in refused): the next run fetches it. */
+  async release(connectorId: string, runId: string): Promise<boolean> {
+    const current = await this.read(connectorId);
+    if (!current?.inFlight || current.inFlight.runId !== runId) return false;
+    try {
+      await this.write(
+        connectorId,
+        { partitionKey: connectorId, rowKey: ROW_KEY, watermark: current.watermark?.toISOString(), updatedAt: new Date().toISOString() },
         current.etag,
       );
       return true;
@@ -156,6 +180,7 @@ function inFlightFields(w: InFlightWindow): Partial<CheckpointEntity> {
     inFlightTo: w.to.toISOString(),
     inFlightState: w.state,
     inFlightClaimedAt: w.claimedAt.toISOString(),
+    inFlightPart: w.part ?? 0,
     leaseUntil: w.leaseUntil.toISOString(),
   };
 }
@@ -169,6 +194,7 @@ function fromEntity(connectorId: string, e: Omit<CheckpointEntity, 'partitionKey
           to: new Date(e.inFlightTo),
           state: e.inFlightState === 'claimed' ? ('claimed' as const) : ('dispatched' as const),
           claimedAt: new Date(e.inFlightClaimedAt ?? e.inFlightFrom),
+          part: e.inFlightPart ?? 0,
           leaseUntil: new Date(e.leaseUntil),
         }
       : undefined;

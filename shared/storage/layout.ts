@@ -14,6 +14,8 @@ export const containers = {
   rawItems: 'raw-items',
   /** Attachments of raw items (media, recordings, files), streamed as received. */
   rawAttachments: 'raw-attachments',
+  /** Lines the archiver sent that are not usable items, byte for byte, with the reason: nothing is dropped. */
+  rawQuarantine: 'raw-quarantine',
   /** Converted messages, one .eml per raw item. */
   mime: 'mime-messages',
   /** Custom mapping CSV uploads (phone number to mailbox), one folder per connector. */

@@ -11,6 +11,7 @@ import {
   SettingsError,
 } from '../../../shared/config/settings';
 import { validEnv } from '../../helpers/env';
+import { simulatorEnv } from '../../../dev/archiver-sim/options';
 
 const appRoot = join(__dirname, '..', '..', '..', '..');
 const sample = JSON.parse(readFileSync(join(appRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
@@ -53,14 +54,18 @@ describe('app settings', () => {
     ['FETCH_SAFETY_LAG_MINUTES', 'soon', /whole number/],
     ['FETCH_INITIAL_LOOKBACK_HOURS', '0', /between 1 and/],
     ['FETCH_LEASE_MINUTES', '-5', /whole number/],
+    ['FETCH_PAGE_SIZE', '5000', /between 1 and 1000/],
+    ['FETCH_PART_SECONDS', '0', /between 1 and 1800/],
     ['GRAPH_NATIONAL_CLOUD', 'mars', /must be one of global, usgov, usgovdod, china/],
     ['GRAPH_TENANT_ID', 'contoso', /GUID/],
     ['GRAPH_CLIENT_ID', '1234', /GUID/],
     ['GRAPH_ENDPOINT', 'graph.microsoft.com', /absolute http\(s\) URL/],
+    ['GRAPH_ENDPOINT', 'http://graph.example.com', /must use https/],
     ['AzureWebJobsStorage', 'not-a-connection-string', /not a storage connection string/],
     ['CONNECTOR__O2__PRODUCT', 'o3-network', /must be one of enterprise-number, o2-network, whatsapp/],
     ['CONNECTOR__O2__PRODUCT', undefined, /is required/],
     ['CONNECTOR__O2__ARCHIVER_URL', 'ftp://archiver', /absolute http\(s\) URL/],
+    ['CONNECTOR__O2__ARCHIVER_URL', 'http://archiver.example.com', /must use https/],
     ['CONNECTOR__O2__USERNAME', '  ', /is required/],
     ['CONNECTOR__O2__PASSWORD', undefined, /is required/],
     ['CONNECTOR__O2__ENABLED', 'yes', /true or false/],
@@ -122,8 +127,8 @@ describe('app settings', () => {
     assert.doesNotThrow(() => loadSettings(values));
   });
 
-  it('local.settings.sample.json sets only settings the app or the Functions host knows', () => {
-    const known = new Set([...knownSettingNames(sample.Values), 'FUNCTIONS_WORKER_RUNTIME']);
+  it('local.settings.sample.json sets only settings the app, the simulators or the Functions host know', () => {
+    const known = new Set([...knownSettingNames(sample.Values), ...Object.keys(simulatorEnv), 'FUNCTIONS_WORKER_RUNTIME']);
     for (const name of Object.keys(sample.Values)) assert.ok(known.has(name), `sample sets unknown setting ${name}`);
   });
 });

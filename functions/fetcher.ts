@@ -1,0 +1,22 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { services } from '../shared/runtime/services';
+import { parseFetchJob } from '../shared/jobs/fetch-job';
+import { fetchWindowPart } from '../shared/fetching/fetch-window-part';
+import { queues, STORAGE_CONNECTION } from '../shared/storage/layout';
+
+/** Queue: fetch one part of a connector window from the archiver into Blob storage. */
+export async function fetcher(message: unknown, context: InvocationContext): Promise<void> {
+  // A malformed job throws here: the host retries it, then keeps it intact in fetch-jobs-poison.
+  const job = parseFetchJob(message);
+  const result = await fetchWindowPart(job, { ...services(), log: (m) => context.log(m) });
+  context.log(
+    `fetch ${job.connectorId} run ${job.runId} part ${job.part}: ${result.status}, ${result.pages} page(s), ` +
+      `${result.written} written, ${result.present} already present, ${result.quarantined} quarantined`,
+  );
+}
+
+app.storageQueue('fetcher', {
+  queueName: queues.fetchJobs,
+  connection: STORAGE_CONNECTION,
+  handler: fetcher,
+});

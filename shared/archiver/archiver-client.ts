@@ -1,0 +1,148 @@
+/**
+ * The one module that speaks the archiver's pull interface (docs/archiver-source.md). It runs on
+ * the Azure SDK's HTTP pipeline: its default retry policy waits out `Retry-After` on 429/503 and
+ * backs off on 5xx, 408 and reset connections; our sign-in policy adds the bearer token.
+ */
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+} from '@azure/core-rest-pipeline';
+import type { Readable } from 'node:stream';
+import type { Window } from '../scheduling/plan-window';
+import { ArchiverRequestError } from './errors';
+import { signInPolicy } from './sign-in-policy';
+
+export interface ArchiverAccount {
+  baseUrl: string;
+  username: string;
+  password: string;
+}
+
+export interface ItemPage {
+  /** Each raw item exactly as the archiver sent it (one NDJSON line, without the line break). */
+  lines: Buffer[];
+  nextCursor?: string;
+}
+
+export interface AttachmentDownload {
+  stream: Readable;
+  contentType?: string;
+  /** Length of what this response carries (the rest of the file when resuming). */
+  length?: number;
+}
+
+export interface ArchiverClientOptions {
+  maxRetries?: number;
+  retryDelayInMs?: number;
+  maxRetryDelayInMs?: number;
+  httpClient?: HttpClient;
+}
+
+export class ArchiverClient {
+  private readonly pipeline: Pipeline;
+  private readonly httpClient: HttpClient;
+  /** Plain http is only accepted by the settings for loopback URLs (the local simulator). */
+  private readonly insecure: boolean;
+
+  constructor(private readonly account: ArchiverAccount, options: ArchiverClientOptions = {}) {
+    const retryOptions = {
+      maxRetries: options.maxRetries ?? 3,
+      retryDelayInMs: options.retryDelayInMs ?? 1000,
+      maxRetryDelayInMs: options.maxRetryDelayInMs ?? 30_000,
+    };
+    this.httpClient = options.httpClient ?? createDefaultHttpClient();
+    this.insecure = account.baseUrl.startsWith('http://');
+    this.pipeline = createPipelineFromOptions({ retryOptions, userAgentOptions: { userAgentPrefix: 'mobile-archive-connector' } });
+    const tokenPipeline = createPipelineFromOptions({ retryOptions });
+    this.pipeline.addPolicy(
+      signInPolicy({
+        tokenUrl: this.url('/api/v1/auth/token'),
+        allowInsecureConnection: this.insecure,
+        username: account.username,
+        password: account.password,
+        send: (request) => tokenPipeline.sendRequest(this.httpClient, request),
+      }),
+      { phase: 'Sign' },
+    );
+  }
+
+  async listItems(product: string, window: Window, options: { cursor?: string; limit: number }): Promise<ItemPage> {
+    const query = new URLSearchParams({ from: window.from.toISOString(), to: window.to.toISOString(), limit: String(options.limit) });
+    if (options.cursor) query.set('cursor', options.cursor);
+    // The pipeline retries until the headers arrive; a body cut off after that is read again here.
+    for (let attempt = 1; ; attempt++) {
+      const request = createPipelineRequest({
+        url: this.url(`/api/v1/products/${encodeURIComponent(product)}/items?${query}`),
+        method: 'GET',
+        headers: createHttpHeaders({ Accept: 'application/x-ndjson' }),
+        timeout: 120_000,
+        allowInsecureConnection: this.insecure,
+        // Read as bytes, not text: each line is stored byte for byte, whatever its encoding.
+        streamResponseStatusCodes: new Set([200]),
+      });
+      const response = await this.pipeline.sendRequest(this.httpClient, request);
+      if (response.status !== 200 || !response.readableStreamBody) {
+        throw new ArchiverRequestError(response.status, `listing ${product} items`);
+      }
+      try {
+        const body = await readAll(response.readableStreamBody);
+        return { lines: splitLines(body), nextCursor: response.headers.get('next-cursor') || undefined };
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
+  }
+
+  /** Streams an attachment, from `offset` on when resuming a cut-off download. */
+  async downloadAttachment(attachmentId: string, offset = 0): Promise<AttachmentDownload> {
+    const headers = createHttpHeaders({ Accept: '*/*' });
+    if (offset > 0) headers.set('Range', `bytes=${offset}-`);
+    const request = createPipelineRequest({
+      url: this.url(`/api/v1/attachments/${encodeURIComponent(attachmentId)}`),
+      method: 'GET',
+      headers,
+      allowInsecureConnection: this.insecure,
+      streamResponseStatusCodes: new Set([200, 206]),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    const expected = offset > 0 ? 206 : 200;
+    if (response.status !== expected || !response.readableStreamBody) {
+      await response.readableStreamBody?.resume();
+      throw new ArchiverRequestError(response.status, `download of attachment ${attachmentId}`);
+    }
+    const length = Number(response.headers.get('content-length'));
+    return {
+      stream: response.readableStreamBody as Readable,
+      contentType: response.headers.get('content-type'),
+      length: Number.isFinite(length) ? length : undefined,
+    };
+  }
+
+  private url(path: string): string {
+    return `${this.account.baseUrl}${path}`;
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function splitLines(body: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= body.length; i++) {
+    if (i === body.length || body[i] === 0x0a) {
+      let end = i;
+      if (end > start && body[end - 1] === 0x0d) end--;
+      if (end > start) lines.push(body.subarray(start, end));
+      start = i + 1;
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,15 @@
+/** Sign-in to the archiver was refused: retrying cannot help, and could lock the account. */
+export class ArchiverSignInError extends Error {
+  constructor(readonly status: number) {
+    super(`the archiver refused the sign-in (HTTP ${status}); check the connector's USERNAME and PASSWORD settings`);
+    this.name = 'ArchiverSignInError';
+  }
+}
+
+/** The archiver answered with an error after the client's retries. */
+export class ArchiverRequestError extends Error {
+  constructor(readonly status: number, what: string) {
+    super(`archiver ${what} failed with HTTP ${status}`);
+    this.name = 'ArchiverRequestError';
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * One fetch job part: page through the run's window from the job's cursor, store every item,
+ * and either complete the window (the watermark moves) or, when the part's time is up, hand the
+ * rest to a continuation job. Safe to run again: items already stored are not written twice, and
+ * only one execution of a part may send its continuation.
+ */
+import pLimit from 'p-limit';
+import type { QueueClient } from '@azure/storage-queue';
+import type { AppSettings, ConnectorSettings } from '../config/settings';
+import type { FetchJob } from '../jobs/fetch-job';
+import type { CheckpointStore } from '../scheduling/checkpoints';
+import type { RunStatusStore } from '../runs/run-status';
+import type { StorageClients } from '../storage/clients';
+import { sendJsonMessage } from '../storage/queue-messages';
+import { ArchiverClient } from '../archiver/archiver-client';
+import { ArchiverSignInError } from '../archiver/errors';
+import { storeRawItem } from './store-raw-item';
+
+/** Items of a page stored at once: storage round-trips overlap, memory stays bounded. */
+const ITEM_CONCURRENCY = 8;
+
+export interface FetchDeps {
+  settings: Pick<AppSettings, 'connectors' | 'fetch'>;
+  storage: StorageClients;
+  checkpoints: CheckpointStore;
+  runStatus: RunStatusStore;
+  fetchQueue: QueueClient;
+  archiverFor?: (connector: ConnectorSettings) => ArchiverClient;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+export interface FetchPartResult {
+  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed';
+  pages: number;
+  written: number;
+  present: number;
+  quarantined: number;
+}
+
+export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<FetchPartResult> {
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? (() => undefined);
+  const result: FetchPartResult = { status: 'stale', pages: 0, written: 0, present: 0, quarantined: 0 };
+  const connector = deps.settings.connectors.find((c) => c.id === job.connectorId);
+  if (!connector) throw new Error(`fetch job for connector "${job.connectorId}", which is not configured (ARCHIVE_CONNECTORS)`);
+
+  const checkpoint = await deps.checkpoints.read(connector.id);
+  const inFlight = checkpoint?.inFlight;
+  if (!inFlight || inFlight.runId !== job.runId || (inFlight.part ?? 0) !== job.part) {
+    // Completed, superseded by a later run, or a duplicate of a part whose continuation already went out.
+    log(`fetch job ${job.runId} part ${job.part} for ${connector.id} is no longer current; nothing to do`);
+    return result;
+  }
+
+  const window = { from: new Date(job.window.from), to: new Date(job.window.to) };
+  const archiver = (deps.archiverFor ?? defaultArchiver)(connector);
+  const deadline = now().getTime() + deps.settings.fetch.partSeconds * 1000;
+  await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetching', { windowFrom: window.from, windowTo: window.to });
+
+  let cursor = job.cursor;
+  try {
+    for (;;) {
+      const page = await archiver.listItems(connector.product, window, { cursor, limit: deps.settings.fetch.pageSize });
+      result.pages++;
+      const limit = pLimit(ITEM_CONCURRENCY);
+      await Promise.all(
+        page.lines.map((line) =>
+          limit(async () => {
+            const stored = await storeRawItem({ storage: deps.storage, archiver, connectorId: connector.id, runId: job.runId }, line);
+            if (stored.outcome === 'quarantined') {
+              result.quarantined++;
+              log(`${connector.id}: kept an unusable item in quarantine (${stored.path}): ${stored.reason}`);
+              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, 'failed', stored.reason);
+            } else {
+              result[stored.outcome]++;
+              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome);
+            }
+          }),
+        ),
+      );
+      cursor = page.nextCursor;
+      if (!cursor) break;
+      if (now().getTime() >= deadline) {
+        const leaseUntil = new Date(now().getTime() + deps.settings.fetch.leaseMinutes * 60_000);
+        if (await deps.checkpoints.advancePart(connector.id, job.runId, job.part, leaseUntil)) {
+          await sendJsonMessage(deps.fetchQueue, { ...job, cursor, part: job.part + 1 } satisfies FetchJob);
+          log(`${connector.id}: part ${job.part} stored ${result.pages} page(s); continuing in part ${job.part + 1}`);
+        }
+        return { ...result, status: 'continued' };
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof ArchiverSignInError)) throw err;
+    // Retrying a refused sign-in cannot succeed and may lock the account: report it and give the
+    // window back (the watermark stays), so the next run fetches it once the credentials are fixed.
+    await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message: err.message });
+    await deps.checkpoints.release(connector.id, job.runId);
+    log(`${connector.id}: ${err.message}`);
+    return { ...result, status: 'sign-in-failed' };
+  }
+
+  if (await deps.checkpoints.complete(connector.id, job.runId)) {
+    await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetched', { windowFrom: window.from, windowTo: window.to });
+    log(`${connector.id}: window ${job.window.from} .. ${job.window.to} fetched completely`);
+  }
+  return { ...result, status: 'completed' };
+}
+
+function defaultArchiver(connector: ConnectorSettings): ArchiverClient {
+  return new ArchiverClient({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password });
+}

@@ -1,0 +1,97 @@
+/**
+ * Streams one attachment from the archiver into a block blob, never holding more than one block
+ * in memory, so a 150 MB recording costs a few MB. Blocks are staged as they arrive and the SHA-256
+ * is computed over the staged bytes, so a download cut off mid-way resumes (HTTP Range) from the
+ * last staged block instead of starting over. The blob is committed only when size and SHA-256
+ * match what the item announced, and only if no blob exists there yet (If-None-Match: *).
+ */
+import { createHash } from 'node:crypto';
+import type { BlockBlobClient } from '@azure/storage-blob';
+import type { ArchiverClient } from '../archiver/archiver-client';
+import type { AttachmentRef } from './raw-item-header';
+import { isStatus } from '../storage/errors';
+
+export const BLOCK_SIZE = 4 * 1024 * 1024;
+const MAX_RESUMES = 5;
+
+export type AttachmentOutcome = 'written' | 'present';
+
+export class AttachmentIntegrityError extends Error {
+  constructor(attachmentId: string, detail: string) {
+    super(`attachment ${attachmentId}: ${detail}`);
+    this.name = 'AttachmentIntegrityError';
+  }
+}
+
+export async function storeAttachment(
+  archiver: ArchiverClient,
+  ref: AttachmentRef,
+  blob: BlockBlobClient,
+  metadata: Record<string, string>,
+): Promise<AttachmentOutcome> {
+  if (await blob.exists()) return 'present';
+  const hash = createHash('sha256');
+  const blockIds: string[] = [];
+  let staged = 0;
+  let contentType = ref.contentType ?? undefined;
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const download = await archiver.downloadAttachment(ref.id, staged);
+      contentType ??= download.contentType;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const stage = async (block: Buffer) => {
+        const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
+        await blob.stageBlock(id, block, block.length);
+        hash.update(block);
+        blockIds.push(id);
+        staged += block.length;
+      };
+      for await (const chunk of download.stream) {
+        const buf = chunk as Buffer;
+        pending.push(buf);
+        pendingBytes += buf.length;
+        while (pendingBytes >= BLOCK_SIZE) {
+          const all = Buffer.concat(pending);
+          await stage(all.subarray(0, BLOCK_SIZE));
+          pending = [all.subarray(BLOCK_SIZE)];
+          pendingBytes = pending[0].length;
+        }
+        if (staged + pendingBytes > ref.size) throw new AttachmentIntegrityError(ref.id, `more bytes than the announced ${ref.size}`);
+      }
+      if (pendingBytes > 0) await stage(Buffer.concat(pending));
+      break;
+    } catch (err) {
+      // A cut-off stream resumes from the last staged block; anything else is not ours to retry.
+      if (err instanceof AttachmentIntegrityError || attempt >= MAX_RESUMES || !isCutOff(err)) throw err;
+    }
+  }
+
+  if (staged !== ref.size) throw new AttachmentIntegrityError(ref.id, `received ${staged} bytes, the item announced ${ref.size}`);
+  const digest = hash.digest('hex');
+  if (digest !== ref.sha256.toLowerCase()) throw new AttachmentIntegrityError(ref.id, 'SHA-256 does not match the item');
+  try {
+    await blob.commitBlockList(blockIds, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: contentType ?? 'application/octet-stream' },
+      metadata: { ...metadata, sha256: digest },
+    });
+  } catch (err) {
+    if (isStatus(err, 409) || isStatus(err, 412)) return 'present';
+    throw err;
+  }
+  return 'written';
+}
+
+function isCutOff(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return (
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'ETIMEDOUT' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'ECONNREFUSED' ||
+    /aborted|socket hang up|terminated/i.test((err as Error)?.message ?? '')
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Stores one raw item line: its attachments first, then the line itself, byte for byte, on its
+ * deterministic path. Nothing is overwritten, so storing the same item again (a retried job, a
+ * page that repeats an item) writes nothing. A line that is not a usable item, or whose
+ * attachment fails its integrity check, is kept in the quarantine container with the reason.
+ */
+import { createHash } from 'node:crypto';
+import type { ArchiverClient } from '../archiver/archiver-client';
+import type { StorageClients } from '../storage/clients';
+import { containers } from '../storage/layout';
+import { isStatus } from '../storage/errors';
+import { readRawItemHeader } from './raw-item-header';
+import { quarantinePath, rawAttachmentPath, rawItemPath } from './raw-paths';
+import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
+
+export type StoreOutcome =
+  | { outcome: 'written' | 'present'; key: string; path: string }
+  | { outcome: 'quarantined'; key: string; path: string; reason: string };
+
+export interface StoreContext {
+  storage: StorageClients;
+  archiver: ArchiverClient;
+  connectorId: string;
+  runId: string;
+}
+
+export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<StoreOutcome> {
+  const sha256 = createHash('sha256').update(line).digest('hex');
+  const read = readRawItemHeader(line);
+  if (!read.ok) return quarantine(ctx, line, sha256, `line-${sha256.slice(0, 16)}`, read.reason);
+  const { header } = read;
+
+  const attachments = ctx.storage.blob.getContainerClient(containers.rawAttachments);
+  try {
+    for (const ref of header.attachments) {
+      const path = rawAttachmentPath(ctx.connectorId, header.id, header.timestamp, ref.id);
+      await storeAttachment(ctx.archiver, ref, attachments.getBlockBlobClient(path), {
+        connector: ctx.connectorId,
+        // Metadata must be ASCII; file names are not.
+        filename: encodeURIComponent(ref.name ?? ref.id).slice(0, 1024),
+      });
+    }
+  } catch (err) {
+    if (err instanceof AttachmentIntegrityError) return quarantine(ctx, line, sha256, header.id, err.message);
+    throw err;
+  }
+
+  const path = rawItemPath(ctx.connectorId, header.id, header.timestamp);
+  const blob = ctx.storage.blob.getContainerClient(containers.rawItems).getBlockBlobClient(path);
+  try {
+    await blob.upload(line, line.length, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: 'application/json' },
+      metadata: { connector: ctx.connectorId, runid: ctx.runId, sha256 },
+    });
+    return { outcome: 'written', key: header.id, path };
+  } catch (err) {
+    if (!isStatus(err, 409)) throw err;
+  }
+  // Already there: written by this run in an attempt that crashed before reporting it, or earlier.
+  const properties = await blob.getProperties();
+  return { outcome: properties.metadata?.runid === ctx.runId ? 'written' : 'present', key: header.id, path };
+}
+
+async function quarantine(ctx: StoreContext, line: Buffer, sha256: string, key: string, reason: string): Promise<StoreOutcome> {
+  const path = quarantinePath(ctx.connectorId, ctx.runId, sha256);
+  const blob = ctx.storage.blob.getContainerClient(containers.rawQuarantine).getBlockBlobClient(path);
+  try {
+    await blob.upload(line, line.length, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+      metadata: { connector: ctx.connectorId, runid: ctx.runId, reason: encodeURIComponent(reason).slice(0, 2000) },
+    });
+  } catch (err) {
+    if (!isStatus(err, 409)) throw err;
+  }
+  return { outcome: 'quarantined', key, path, reason };
+}

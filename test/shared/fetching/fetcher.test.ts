@@ -1,0 +1,219 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { ArchiverClient, type ItemPage } from '../../../shared/archiver/archiver-client';
+import { fetchWindowPart } from '../../../shared/fetching/fetch-window-part';
+import { containers } from '../../../shared/storage/layout';
+import type { Window } from '../../../shared/scheduling/plan-window';
+import { dispatchOne, rawItemBlobs, runJobChain, sourceItems, startFetchFixture, takeJobs, type FetchFixture } from '../../helpers/fetch-fixture';
+
+const DAY = 86_400_000;
+let runCounter = 0;
+const runId = () => `test-run-${++runCounter}`;
+
+/** Same ids, same bytes: what is in Blob is exactly what the archiver holds for the window. */
+async function assertExactlySource(f: FetchFixture, connectorId: string, product: string, window: { from: string; to: string }) {
+  const source = await sourceItems(f.sim, product, window);
+  const stored = await rawItemBlobs(f.services, connectorId);
+  assert.equal(stored.size, source.size, `stored ${stored.size} items, source has ${source.size}`);
+  const storedHashes = [...stored.values()].sort();
+  assert.deepEqual(storedHashes, [...source.values()].sort(), 'every stored item is byte for byte a source item');
+}
+
+describe('fetcher (Azurite + archiver simulator)', () => {
+  describe('paging, idempotence and continuation', () => {
+    let f: FetchFixture;
+    before(async () => {
+      f = await startFetchFixture({ itemsPerDay: 60 }, { FETCH_PAGE_SIZE: '7', ARCHIVE_CONNECTORS: 'enterprise,o2,whatsapp' });
+    });
+    after(() => f.stop());
+
+    it('pages through a whole window, stores every item and attachment, and moves the watermark', async () => {
+      const job = await dispatchOne(f.services, 'enterprise', new Date('2026-03-10T01:00:00Z'), runId());
+      const results = await runJobChain(job, f.services);
+      assert.equal(results.length, 1);
+      assert.ok(results[0].pages >= 8, `expected many pages, got ${results[0].pages}`);
+      await assertExactlySource(f, 'enterprise', 'enterprise-number', job.window);
+      const checkpoint = await f.services.checkpoints.read('enterprise');
+      assert.equal(checkpoint?.watermark?.toISOString(), job.window.to);
+      assert.equal(checkpoint?.inFlight, undefined);
+      const summary = await f.services.runStatus.summarize(job.runId);
+      const source = await sourceItems(f.sim, 'enterprise-number', job.window);
+      assert.equal(summary?.connectors[0].fetched, source.size);
+      assert.equal(summary?.connectors[0].state, 'fetched');
+      // Every attachment the items announce is stored with the announced SHA-256.
+      const items = await f.sim.source.listWindow('enterprise-number', new Date(job.window.from), new Date(job.window.to));
+      const attachments = f.services.storage.blob.getContainerClient(containers.rawAttachments);
+      let count = 0;
+      for await (const b of attachments.listBlobsFlat({ prefix: 'enterprise/', includeMetadata: true })) {
+        const id = decodeURIComponent(b.name.split('/').pop()!);
+        const announced = items.flatMap((i) => i.attachments).find((a) => a.id === id);
+        assert.equal(b.metadata?.sha256, announced?.sha256);
+        count++;
+      }
+      assert.equal(count, items.flatMap((i) => i.attachments).length);
+    });
+
+    it('re-running the same window writes nothing new', async () => {
+      const before = await rawItemBlobs(f.services, 'enterprise');
+      const container = f.services.storage.blob.getContainerClient(containers.rawItems);
+      const etags = new Map<string, string>();
+      for await (const b of container.listBlobsFlat({ prefix: 'enterprise/' })) etags.set(b.name, b.properties.etag!);
+      // Rewind the watermark to refetch the same window under a new run.
+      const cp = await f.services.checkpoints.read('enterprise');
+      await f.services.checkpoints.claim('enterprise', cp, { runId: 'rerun', from: new Date('2026-03-09T00:00:00Z'), to: cp!.watermark!, state: 'dispatched', claimedAt: new Date(), leaseUntil: new Date(Date.now() + DAY) });
+      const job = { version: 1 as const, runId: 'rerun', connectorId: 'enterprise', window: { from: '2026-03-09T00:00:00.000Z', to: cp!.watermark!.toISOString() }, part: 0 };
+      const [result] = await runJobChain(job, f.services);
+      assert.equal(result.written, 0);
+      assert.ok(result.present > 0);
+      for await (const b of container.listBlobsFlat({ prefix: 'enterprise/' })) {
+        if (etags.has(b.name)) assert.equal(b.properties.etag, etags.get(b.name), `${b.name} was rewritten`);
+      }
+      assert.deepEqual(await rawItemBlobs(f.services, 'enterprise'), before);
+    });
+
+    it('splits a long window across continuation jobs, and a duplicated part sends no second chain', async () => {
+      const job = await dispatchOne(f.services, 'o2', new Date('2026-03-12T01:00:00Z'), runId());
+      // A clock that jumps a minute per call: every part's time is up after its first page.
+      let t = Date.parse('2026-03-12T01:00:00Z');
+      const deps = { ...f.services, settings: { ...f.services.settings, fetch: { ...f.services.settings.fetch, partSeconds: 30 } }, now: () => new Date((t += 60_000)) };
+      const first = await fetchWindowPart(job, deps);
+      assert.equal(first.status, 'continued');
+      // The same part delivered again (at-least-once queues): it must not start a second chain.
+      const duplicate = await fetchWindowPart(job, deps);
+      assert.equal(duplicate.status, 'stale');
+      const continuations = await takeJobs(f.services);
+      assert.equal(continuations.length, 1);
+      assert.equal(continuations[0].part, 1);
+      assert.ok(continuations[0].cursor);
+      const rest = await runJobChain(continuations[0], deps);
+      assert.ok(rest.length > 1, 'several parts');
+      assert.equal(rest[rest.length - 1].status, 'completed');
+      await assertExactlySource(f, 'o2', 'o2-network', job.window);
+    });
+  });
+
+  it('a crash in the middle of a window, then the retry, leaves exactly the source item set', async () => {
+    const f = await startFetchFixture({ itemsPerDay: 50 }, { FETCH_PAGE_SIZE: '6' });
+    try {
+      const job = await dispatchOne(f.services, 'whatsapp', new Date('2026-03-10T01:00:00Z'), runId());
+      // The process dies after four pages (the host would redeliver the message later).
+      let pages = 0;
+      class CrashingClient extends ArchiverClient {
+        override async listItems(product: string, window: Window, options: { cursor?: string; limit: number }): Promise<ItemPage> {
+          if (++pages > 4) throw new Error('process killed');
+          return super.listItems(product, window, options);
+        }
+      }
+      const connector = f.services.settings.connectors.find((c) => c.id === 'whatsapp')!;
+      const crashing = new CrashingClient({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password });
+      await assert.rejects(fetchWindowPart(job, { ...f.services, archiverFor: () => crashing }), /process killed/);
+      const partial = await rawItemBlobs(f.services, 'whatsapp');
+      assert.ok(partial.size > 0 && partial.size < 50, `partial fetch stored ${partial.size}`);
+      const [retry] = await runJobChain(job, f.services);
+      assert.equal(retry.status, 'completed');
+      await assertExactlySource(f, 'whatsapp', 'whatsapp', job.window);
+      // Items the crashed attempt stored belong to the same run: counted once, not twice, not as "present".
+      const summary = await f.services.runStatus.summarize(job.runId);
+      assert.equal(summary?.connectors[0].fetched, 50);
+      assert.equal(summary?.connectors[0].alreadyPresent, 0);
+    } finally {
+      await f.stop();
+    }
+  });
+
+  it('recovers from 429/5xx storms, expiring tokens, repeated items and downloads reset mid-way', async () => {
+    const f = await startFetchFixture(
+      {
+        itemsPerDay: 40,
+        faults: { rate429: 0.15, rate500: 0.1, rate503: 0.1, retryAfterSeconds: 0, resetDownloads: 1, duplicatesAcrossPages: true, tokenExpiryRate: 0.1 },
+      },
+      { FETCH_PAGE_SIZE: '5' },
+    );
+    try {
+      const job = await dispatchOne(f.services, 'enterprise', new Date('2026-03-10T01:00:00Z'), runId());
+      const results = await runJobChain(job, f.services, { attempts: 10 });
+      assert.equal(results[results.length - 1].status, 'completed');
+      await assertExactlySource(f, 'enterprise', 'enterprise-number', job.window);
+      const { faults } = f.sim.stats;
+      assert.ok(faults.throttled > 0 && faults.serverErrors > 0 && faults.unavailable > 0, JSON.stringify(faults));
+      assert.ok(faults.resets > 0 && faults.duplicates > 0 && faults.tokenExpired > 0, JSON.stringify(faults));
+    } finally {
+      await f.stop();
+    }
+  });
+
+  it('a 150 MB attachment arrives whole, with the SHA-256 the item announced', async () => {
+    const f = await startFetchFixture({ itemsPerDay: 1, largeAttachmentMb: 150, faults: { resetDownloads: 1 } });
+    try {
+      const job = await dispatchOne(f.services, 'o2', new Date('2026-03-10T01:00:00Z'), runId());
+      const [item] = await f.sim.source.listWindow('o2-network', new Date(job.window.from), new Date(job.window.to));
+      const [announced] = item.attachments;
+      assert.equal(announced.size, 150 * 1024 * 1024);
+      const [result] = await runJobChain(job, f.services);
+      assert.equal(result.written, 1);
+      assert.equal(f.sim.stats.faults.resets, 1, 'the first download was cut off half-way and resumed');
+      const attachments = f.services.storage.blob.getContainerClient(containers.rawAttachments);
+      const names: string[] = [];
+      for await (const b of attachments.listBlobsFlat({ prefix: 'o2/' })) names.push(b.name);
+      assert.equal(names.length, 1);
+      const hash = createHash('sha256');
+      const download = await attachments.getBlobClient(names[0]).download();
+      for await (const chunk of download.readableStreamBody!) hash.update(chunk as Buffer);
+      assert.equal(hash.digest('hex'), announced.sha256);
+    } finally {
+      await f.stop();
+    }
+  });
+
+  it('a refused sign-in fails the run clearly and leaves the checkpoint where it was', async () => {
+    const f = await startFetchFixture({ itemsPerDay: 5 }, { CONNECTOR__O2__PASSWORD: 'wrong-password' });
+    try {
+      const job = await dispatchOne(f.services, 'o2', new Date('2026-03-10T01:00:00Z'), runId());
+      const before = await f.services.checkpoints.read('o2');
+      const result = await fetchWindowPart(job, f.services);
+      assert.equal(result.status, 'sign-in-failed');
+      assert.equal(f.sim.stats.signInsRefused, 1, 'no retry of a refused sign-in');
+      const summary = await f.services.runStatus.summarize(job.runId);
+      assert.equal(summary?.connectors[0].state, 'failed');
+      assert.match(summary?.connectors[0].message ?? '', /refused the sign-in.*USERNAME and PASSWORD/);
+      const after = await f.services.checkpoints.read('o2');
+      assert.equal(after?.watermark?.toISOString(), before?.watermark?.toISOString());
+      assert.equal(after?.inFlight, undefined, 'the window is free for the next run');
+      assert.equal((await rawItemBlobs(f.services, 'o2')).size, 0);
+    } finally {
+      await f.stop();
+    }
+  });
+
+  it('keeps an unusable line in quarantine with its reason and stores the rest', async () => {
+    const f = await startFetchFixture({ itemsPerDay: 6 });
+    try {
+      const job = await dispatchOne(f.services, 'whatsapp', new Date('2026-03-10T01:00:00Z'), runId());
+      const bad = Buffer.from('{"id": "broken", "timestamp": "not a time"}');
+      class OneBadLine extends ArchiverClient {
+        override async listItems(product: string, window: Window, options: { cursor?: string; limit: number }): Promise<ItemPage> {
+          const page = await super.listItems(product, window, options);
+          return { ...page, lines: [bad, ...page.lines] };
+        }
+      }
+      const connector = f.services.settings.connectors.find((c) => c.id === 'whatsapp')!;
+      const client = new OneBadLine({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password });
+      const result = await fetchWindowPart(job, { ...f.services, archiverFor: () => client });
+      assert.equal(result.status, 'completed');
+      assert.equal(result.quarantined, 1);
+      assert.equal(result.written, 6);
+      const quarantine = f.services.storage.blob.getContainerClient(containers.rawQuarantine);
+      const kept: Buffer[] = [];
+      for await (const b of quarantine.listBlobsFlat({ includeMetadata: true })) {
+        kept.push(await quarantine.getBlobClient(b.name).downloadToBuffer());
+        assert.match(decodeURIComponent(b.metadata!.reason), /timestamp must be an ISO 8601 timestamp/);
+      }
+      assert.deepEqual(kept, [bad], 'the line is kept byte for byte');
+      const summary = await f.services.runStatus.summarize(job.runId);
+      assert.equal(summary?.connectors[0].failed, 1);
+    } finally {
+      await f.stop();
+    }
+  });
+});
