@@ -49,7 +49,7 @@ export function portsOfConnectionString(cs: string): AzuritePorts {
 export async function startAzurite(options: { ports?: AzuritePorts; location?: string } = {}): Promise<RunningAzurite> {
   const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
   const args = [
-    require.resolve('azurite/dist/src/azurite.js'),
+    require.resolve('./azurite-child'),
     '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
     '--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table),
     '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent',
@@ -60,11 +60,9 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
   } else {
     args.push('--inMemoryPersistence', '--extentMemoryLimit', '4096');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // However this process ends, Azurite must not outlive it and keep the ports.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // The IPC channel is only there so the child notices when this process dies; it must not keep us alive.
+  child.channel?.unref();
   const actual = await new Promise<AzuritePorts>((resolve, reject) => {
     const found: Partial<AzuritePorts> = {};
     let output = '';

@@ -22,8 +22,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(appRoot: string): Promise<LocalStack> {
-  const localDir = join(appRoot, '.local');
+export async function startLocalStack(appRoot: string, dataDir?: string): Promise<LocalStack> {
+  const localDir = dataDir ?? join(appRoot, '.local');
   mkdirSync(localDir, { recursive: true });
   const notes: string[] = [];
   const { created, skipped } = applyLocalSettings(appRoot);

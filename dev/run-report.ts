@@ -32,7 +32,7 @@ export async function buildRunReport(
   runStatus: RunStatusStore,
   session: { startedAt: Date; invocations: RunReport['invocations']; poisoned: PoisonEvent[] },
 ): Promise<RunReport> {
-  const runIds = await runStatus.runsSince(session.startedAt);
+  const runIds = await runStatus.runsActiveSince(session.startedAt);
   const connectors: Record<string, ConnectorReport> = {};
   for (const runId of runIds) {
     const summary = await runStatus.summarize(runId);
@@ -52,11 +52,15 @@ export async function buildRunReport(
 
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
   const r = (into[c.connectorId] ??= { state: c.state, fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0 });
-  // Later runs come later: their state and window describe the connector now.
-  r.state = c.state;
-  r.windowFrom = c.windowFrom ?? r.windowFrom;
-  r.windowTo = c.windowTo ?? r.windowTo;
-  r.message = c.message ?? r.message;
+  // Later runs come later and describe the connector now, unless they only found the connector
+  // busy or up to date: then the run that did the work says more.
+  const skipped = c.state === 'in-flight-elsewhere' || c.state === 'nothing-new';
+  if (!skipped || r.state === 'in-flight-elsewhere' || r.state === 'nothing-new') {
+    r.state = c.state;
+    r.windowFrom = c.windowFrom ?? r.windowFrom;
+    r.windowTo = c.windowTo ?? r.windowTo;
+    r.message = c.message ?? r.message;
+  }
   r.fetched += c.fetched;
   r.alreadyPresent += c.alreadyPresent;
   r.converted += c.converted;

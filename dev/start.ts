@@ -21,6 +21,8 @@ const appRoot = resolve(__dirname, '..', '..');
 interface Options {
   once: boolean;
   timeoutMinutes: number;
+  /** Where Azurite's data, the function log and the report go (default .local/). */
+  dataDir?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -29,11 +31,12 @@ function parseArgs(argv: string[]): Options {
     const arg = argv[i];
     if (arg === '--once') options.once = true;
     else if (arg === '--timeout-minutes') options.timeoutMinutes = Number(argv[++i]);
+    else if (arg === '--data-dir') options.dataDir = resolve(argv[++i] ?? '');
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm start [-- --once] [--timeout-minutes N]');
+      console.log('usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR]');
       process.exit(0);
     } else {
-      console.error(`unknown argument ${arg}; usage: npm start [-- --once] [--timeout-minutes N]`);
+      console.error(`unknown argument ${arg}; usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR]`);
       process.exit(2);
     }
   }
@@ -50,14 +53,14 @@ async function main(): Promise<number> {
   const sessionStart = new Date();
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(appRoot);
+    stack = await startLocalStack(appRoot, options.dataDir);
   } catch (err) {
     console.error(err instanceof SettingsError ? `local.settings.json: ${err.message}` : `could not start the local stack: ${(err as Error).message}`);
     return 2;
   }
   for (const note of stack.notes) progress.note(note);
   const logFile = join(stack.localDir, 'host.log');
-  progress.note(`Azurite is up (data in .local/azurite); function logs go to .local/host.log`);
+  progress.note(`Azurite is up (data in ${stack.localDir}/azurite); function logs go to ${stack.localDir}/host.log`);
 
   const invocations: RunReport['invocations'] = {};
   const poisoned: PoisonEvent[] = [];
@@ -130,7 +133,7 @@ async function runCycle(
   progress.done();
   const final = await report();
   writeFileSync(join(stack.localDir, 'last-run.json'), `${JSON.stringify(final, null, 2)}\n`);
-  console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in .local/last-run.json`);
+  console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in ${join(stack.localDir, 'last-run.json')}`);
   for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
   for (const p of final.poisoned) console.log(`  poisoned: [${p.functionName}] ${p.queue}: ${p.reason}`);
 

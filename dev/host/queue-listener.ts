@@ -69,7 +69,7 @@ export class QueueListener {
 
   private async run(): Promise<void> {
     const { config } = this.options;
-    const leaseSeconds = Math.ceil((this.options.processingLeaseMs ?? 60_000) / 1000);
+    const leaseSeconds = Math.ceil((this.options.processingLeaseMs ?? 30_000) / 1000);
     let delay = MIN_POLL_MS;
     while (!this.abort.signal.aborted) {
       if (this.inFlight.size > config.newBatchThreshold) {

@@ -35,35 +35,38 @@ export async function storeAttachment(
   let staged = 0;
   let contentType = ref.contentType ?? undefined;
 
+  // One block buffer, reused: stageBlock has sent it by the time it resolves, so memory stays flat.
+  const block = Buffer.allocUnsafe(BLOCK_SIZE);
+  const stage = async (bytes: Buffer) => {
+    const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
+    await blob.stageBlock(id, bytes, bytes.length);
+    hash.update(bytes);
+    blockIds.push(id);
+    staged += bytes.length;
+  };
   for (let attempt = 0; ; attempt++) {
+    let fill = 0;
     try {
       const download = await archiver.downloadAttachment(ref.id, staged);
       contentType ??= download.contentType;
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const stage = async (block: Buffer) => {
-        const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
-        await blob.stageBlock(id, block, block.length);
-        hash.update(block);
-        blockIds.push(id);
-        staged += block.length;
-      };
       for await (const chunk of download.stream) {
         const buf = chunk as Buffer;
-        pending.push(buf);
-        pendingBytes += buf.length;
-        while (pendingBytes >= BLOCK_SIZE) {
-          const all = Buffer.concat(pending);
-          await stage(all.subarray(0, BLOCK_SIZE));
-          pending = [all.subarray(BLOCK_SIZE)];
-          pendingBytes = pending[0].length;
+        if (staged + fill + buf.length > ref.size) throw new AttachmentIntegrityError(ref.id, `more bytes than the announced ${ref.size}`);
+        for (let offset = 0; offset < buf.length; ) {
+          const n = buf.copy(block, fill, offset, Math.min(buf.length, offset + BLOCK_SIZE - fill));
+          fill += n;
+          offset += n;
+          if (fill === BLOCK_SIZE) {
+            await stage(block);
+            fill = 0;
+          }
         }
-        if (staged + pendingBytes > ref.size) throw new AttachmentIntegrityError(ref.id, `more bytes than the announced ${ref.size}`);
       }
-      if (pendingBytes > 0) await stage(Buffer.concat(pending));
+      if (fill > 0) await stage(block.subarray(0, fill));
       break;
     } catch (err) {
-      // A cut-off stream resumes from the last staged block; anything else is not ours to retry.
+      // A cut-off stream resumes after the last staged block (the unstaged tail is fetched again);
+      // anything else is not ours to retry.
       if (err instanceof AttachmentIntegrityError || attempt >= MAX_RESUMES || !isCutOff(err)) throw err;
     }
   }

@@ -92,6 +92,19 @@ export class RunStatusStore {
     );
   }
 
+  /**
+   * Runs that started at or after `since`, or whose connector state changed since then (a window
+   * dispatched before a restart and fetched after it), oldest first.
+   */
+  async runsActiveSince(since: Date): Promise<string[]> {
+    const ids = new Set(await this.runsSince(since));
+    const rows = this.table.listEntities<{ updatedAt: string }>({
+      queryOptions: { filter: `RowKey ge 'connector__' and RowKey lt 'connector_~' and updatedAt ge '${since.toISOString()}'`, select: ['PartitionKey'] },
+    });
+    for await (const row of rows) ids.add(row.partitionKey as string);
+    return [...ids].sort();
+  }
+
   /** Run ids started at or after `since`, oldest first. */
   async runsSince(since: Date): Promise<string[]> {
     const ids: string[] = [];

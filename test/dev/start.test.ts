@@ -1,0 +1,105 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { connectionStringFor, startAzurite, type AzuritePorts } from '../../dev/azurite';
+import { SeededItemSource } from '../../dev/archiver-sim/item-source';
+import { simulatorOptionsSchema } from '../../dev/archiver-sim/options';
+import type { RunReport } from '../../dev/run-report';
+import { containers, queues } from '../../shared/storage/layout';
+import { freePort } from '../helpers/ports';
+import { waitUntil } from '../helpers/wait';
+
+const appRoot = join(__dirname, '..', '..', '..');
+const startScript = join(appRoot, 'dist', 'dev', 'start.js');
+const PRODUCTS: Record<string, string> = { enterprise: 'enterprise-number', o2: 'o2-network', whatsapp: 'whatsapp' };
+
+describe('npm start (the real entry point)', () => {
+  let dataDir: string;
+  let ports: AzuritePorts;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mac-start-'));
+    ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
+    const simUrl = `http://127.0.0.1:${await freePort()}`;
+    // The environment wins over local.settings.json, as with func start.
+    env = {
+      ...process.env,
+      AzureWebJobsStorage: connectionStringFor(ports),
+      ARCHIVE_CONNECTORS: 'enterprise,o2,whatsapp',
+      CONNECTOR__ENTERPRISE__ARCHIVER_URL: simUrl,
+      CONNECTOR__O2__ARCHIVER_URL: simUrl,
+      CONNECTOR__WHATSAPP__ARCHIVER_URL: simUrl,
+      ARCHIVER_SIM_ITEMS_PER_DAY: '30',
+      ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0',
+      // Slow answers, so the first session is surely mid-fetch when it is killed.
+      ARCHIVER_SIM_FAULTS: 'slowRate=1,slowMs=150',
+      FETCH_PAGE_SIZE: '4',
+    };
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('killed mid-cycle and started again, it loses no fetch window and stores each item once', async () => {
+    const first = spawn(process.execPath, [startScript, '--data-dir', dataDir], { env, stdio: 'ignore' });
+    try {
+      const blobs = BlobServiceClient.fromConnectionString(connectionStringFor(ports)).getContainerClient(containers.rawItems);
+      await waitUntil('the first session has stored some items', async () => {
+        try {
+          let n = 0;
+          for await (const _ of blobs.listBlobsFlat()) n++;
+          return n >= 5;
+        } catch {
+          return false;
+        }
+      }, 60_000);
+    } finally {
+      await kill(first);
+    }
+
+    const second = spawn(process.execPath, [startScript, '--once', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    second.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    second.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
+    assert.equal(code, 0, output);
+
+    const report = JSON.parse(readFileSync(join(dataDir, 'last-run.json'), 'utf8')) as RunReport;
+    assert.equal(report.ok, true);
+    const azurite = await startAzurite({ ports, location: join(dataDir, 'azurite') });
+    try {
+      const source = new SeededItemSource({ seed: simulatorOptionsSchema.parse({}).seed, itemsPerDay: 30, largeAttachmentBytes: 0 });
+      const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
+      for (const [connectorId, product] of Object.entries(PRODUCTS)) {
+        const c = report.connectors[connectorId];
+        assert.equal(c.state, 'fetched', `${connectorId}: ${JSON.stringify(c)}`);
+        const expected = await source.listWindow(product, new Date(c.windowFrom!), new Date(c.windowTo!));
+        assert.equal(c.fetched, expected.length, `${connectorId} report counts each item once`);
+        const stored: string[] = [];
+        const container = blobService.getContainerClient(containers.rawItems);
+        for await (const b of container.listBlobsFlat({ prefix: `${connectorId}/` })) {
+          stored.push(createHash('sha256').update(await container.getBlobClient(b.name).downloadToBuffer()).digest('hex'));
+        }
+        const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+        assert.deepEqual(stored.sort(), expected.map((i) => hash(i.line)).sort(), `${connectorId}: exactly the window's items`);
+      }
+      const poison = await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queues.fetchJobsPoison).getProperties();
+      assert.equal(poison.approximateMessagesCount, 0);
+    } finally {
+      await azurite.stop();
+    }
+  });
+});
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => setTimeout(resolve, 500)); // let its Azurite notice and go
+    child.kill('SIGKILL');
+  });
+}
