@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { loadSettings } from '../../../shared/config/settings';
 import { createServices, type Services } from '../../../shared/runtime/services';
 import { dispatchFetches } from '../../../shared/scheduling/dispatch-fetches';
-import { decodeQueueMessage } from '../../../shared/storage/queue-messages';
-import { parseFetchJob, type FetchJob } from '../../../shared/jobs/fetch-job';
 import { tables } from '../../../shared/storage/layout';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
 import { validEnv } from '../../helpers/env';
+import { takeJobs } from '../../helpers/fetch-fixture';
 
 const HOUR = 3_600_000;
 
@@ -17,17 +16,7 @@ describe('scheduler dispatch (Azurite)', () => {
   let runs = 0;
 
   const run = (now: Date) => dispatchFetches({ ...services, now, runId: `run-${++runs}` });
-  async function drainJobs(): Promise<FetchJob[]> {
-    const jobs: FetchJob[] = [];
-    for (;;) {
-      const { receivedMessageItems } = await services.fetchQueue.receiveMessages({ numberOfMessages: 32 });
-      if (receivedMessageItems.length === 0) return jobs;
-      for (const m of receivedMessageItems) {
-        jobs.push(parseFetchJob(decodeQueueMessage(m.messageText)));
-        await services.fetchQueue.deleteMessage(m.messageId, m.popReceipt);
-      }
-    }
-  }
+  const drainJobs = () => takeJobs(services);
 
   before(async () => {
     ts = await startTestStorage();
