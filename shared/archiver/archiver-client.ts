@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Window } from '../scheduling/plan-window';
 import { ArchiverRequestError } from './errors';
 import { signInPolicy } from './sign-in-policy';
+import { percentEncode } from '../text/percent-encode';
 
 export interface ArchiverAccount {
   baseUrl: string;
@@ -76,7 +77,7 @@ export class ArchiverClient {
     // The pipeline retries until the headers arrive; a body cut off after that is read again here.
     for (let attempt = 1; ; attempt++) {
       const request = createPipelineRequest({
-        url: this.url(`/api/v1/products/${encodeURIComponent(product)}/items?${query}`),
+        url: this.url(`/api/v1/products/${percentEncode(product)}/items?${query}`),
         method: 'GET',
         headers: createHttpHeaders({ Accept: 'application/x-ndjson' }),
         timeout: 120_000,
@@ -102,7 +103,7 @@ export class ArchiverClient {
     const headers = createHttpHeaders({ Accept: '*/*' });
     if (offset > 0) headers.set('Range', `bytes=${offset}-`);
     const request = createPipelineRequest({
-      url: this.url(`/api/v1/attachments/${encodeURIComponent(attachmentId)}`),
+      url: this.url(`/api/v1/attachments/${percentEncode(attachmentId)}`),
       method: 'GET',
       headers,
       allowInsecureConnection: this.insecure,

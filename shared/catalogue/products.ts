@@ -1,50 +1,92 @@
 /**
- * The archiver products we can connect to, as data. A product names the item types its archiver
- * delivers and the mailbox folder its items land in unless a connector overrides the folder.
- * Folder names follow the vendor's Microsoft 365 connectors so reviewers find items where they
- * already look.
+ * The archiver products we can connect to, as data. A product names the mailbox folder its items
+ * land in (unless a connector overrides it; the names follow the vendor's Microsoft 365 connectors
+ * so reviewers find items where they already look) and maps each raw item type to a rendering
+ * kind and a label. Adding a product is an entry here, not new code.
  */
 
+/** How an item type is rendered (shared/converting/compose.ts decides the message per kind). */
+export type ItemKind = 'message' | 'media' | 'call' | 'recording' | 'voicemail' | 'file' | 'deleted';
+
+export interface ItemTypeDefinition {
+  kind: ItemKind;
+  /** Names the type in subjects and bodies, e.g. "Missed call" builds on "Call". */
+  label: string;
+}
+
 export interface ProductDefinition {
-  /** Stable id used in app settings (CONNECTOR__<ID>__PRODUCT). */
+  /** Stable id used in app settings (CONNECTOR__<ID>__PRODUCT) and in raw items. */
   id: string;
   displayName: string;
   defaultFolderName: string;
-  itemTypes: readonly string[];
+  itemTypes: Readonly<Record<string, ItemTypeDefinition>>;
 }
+
+const carrier = (label: string, mms: boolean): Record<string, ItemTypeDefinition> => ({
+  sms: { kind: 'message', label: `${label}SMS` },
+  ...(mms ? { mms: { kind: 'media', label: `${label}MMS` } } : {}),
+});
+
+const messenger = (app: string, prefix: string): Record<string, ItemTypeDefinition> => ({
+  [`${prefix}-message`]: { kind: 'message', label: `${app} message` },
+  [`${prefix}-call`]: { kind: 'call', label: `${app} call` },
+  [`${prefix}-file`]: { kind: 'file', label: `${app} file` },
+  [`${prefix}-deleted-message`]: { kind: 'deleted', label: `${app} deleted message` },
+});
 
 export const products = [
   {
     id: 'enterprise-number',
     displayName: 'Enterprise Number Archiver',
     defaultFolderName: 'Enterprise Number Archiver',
-    itemTypes: ['sms', 'mms', 'chat', 'voice-call-log', 'voice-call-recording', 'voicemail'],
+    itemTypes: {
+      ...carrier('', true),
+      chat: { kind: 'message', label: 'Chat message' },
+      'voice-call-log': { kind: 'call', label: 'Call' },
+      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
+      voicemail: { kind: 'voicemail', label: 'Voicemail' },
+    },
   },
   {
     id: 'o2-network',
     displayName: 'O2 Network Archiver',
     defaultFolderName: 'O2 SMS and Voice Network Archiver',
-    itemTypes: ['sms', 'voice-call-log', 'voice-call-recording'],
+    itemTypes: {
+      ...carrier('', false),
+      'voice-call-log': { kind: 'call', label: 'Call' },
+      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
+    },
   },
   {
     id: 'whatsapp',
     displayName: 'WhatsApp Archiver',
     defaultFolderName: 'WhatsApp Archiver',
-    itemTypes: [
-      'whatsapp-message',
-      'whatsapp-call',
-      'whatsapp-file',
-      'whatsapp-deleted-message',
-    ],
+    itemTypes: messenger('WhatsApp', 'whatsapp'),
   },
+  {
+    id: 'android',
+    displayName: 'Android Archiver',
+    defaultFolderName: 'Android Archiver',
+    itemTypes: {
+      ...carrier('', true),
+      'voice-call-log': { kind: 'call', label: 'Call' },
+      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
+    },
+  },
+  { id: 'att-network', displayName: 'AT&T Network Archiver', defaultFolderName: 'AT&T SMS/MMS Network Archiver', itemTypes: carrier('', true) },
+  { id: 'bell-network', displayName: 'Bell Network Archiver', defaultFolderName: 'Bell SMS/MMS Network Archiver', itemTypes: carrier('', true) },
+  { id: 'rogers-network', displayName: 'Rogers Network Archiver', defaultFolderName: 'Rogers SMS/MMS Network Archiver', itemTypes: carrier('', true) },
+  { id: 'signal', displayName: 'Signal Archiver', defaultFolderName: 'Signal Archiver', itemTypes: messenger('Signal', 'signal') },
+  { id: 'telegram', displayName: 'Telegram Archiver', defaultFolderName: 'Telegram Archiver', itemTypes: messenger('Telegram', 'telegram') },
+  { id: 'telus-network', displayName: 'TELUS Network Archiver', defaultFolderName: 'TELUS SMS Network Archiver', itemTypes: carrier('', false) },
+  { id: 'verizon-network', displayName: 'Verizon Network Archiver', defaultFolderName: 'Verizon SMS/MMS Network Archiver', itemTypes: carrier('', true) },
+  { id: 'wechat', displayName: 'WeChat Archiver', defaultFolderName: 'WeChat Archiver', itemTypes: messenger('WeChat', 'wechat') },
 ] as const satisfies readonly ProductDefinition[];
 
 export type ProductId = (typeof products)[number]['id'];
 
 export const productIds = products.map((p) => p.id) as [ProductId, ...ProductId[]];
 
-export function productById(id: ProductId): ProductDefinition {
-  const product = products.find((p) => p.id === id);
-  if (!product) throw new Error(`Unknown product "${id}"`);
-  return product;
+export function productById(id: string): ProductDefinition | undefined {
+  return products.find((p) => p.id === id);
 }

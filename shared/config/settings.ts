@@ -177,6 +177,13 @@ export const appSettingDeclarations = [
     schema: positiveInt(1800),
   }),
   declare({
+    name: 'CONVERTER_BLOB_SOURCE',
+    scope: 'app',
+    required: false,
+    description: 'How the converter learns of new raw items: EventGrid (required on Flex Consumption; the Bicep sets it) or LogsAndContainerScan (default; what func start uses locally).',
+    schema: z.enum(['EventGrid', 'LogsAndContainerScan'], { error: 'must be EventGrid or LogsAndContainerScan' }),
+  }),
+  declare({
     name: 'GRAPH_NATIONAL_CLOUD',
     scope: 'app',
     required: false,
@@ -425,7 +432,7 @@ export function loadSettings(env: Env): AppSettings {
         archiverUrl: c.ARCHIVER_URL as string,
         username: c.USERNAME as string,
         password: c.PASSWORD as string,
-        folderName: (c.FOLDER_NAME as string | undefined) ?? productById(product).defaultFolderName,
+        folderName: (c.FOLDER_NAME as string | undefined) ?? productById(product)!.defaultFolderName,
         autoMapping: (c.AUTO_MAPPING as boolean | undefined) ?? true,
         customMapping: (c.CUSTOM_MAPPING as boolean | undefined) ?? false,
         safetyLagMinutes: (c.SAFETY_LAG_MINUTES as number | undefined) ?? defaultLag,
@@ -480,6 +487,21 @@ export function readStorageConnection(env: Env, problems: SettingProblem[], name
 
 function truncate(v: string): string {
   return v.length > 60 ? `${v.slice(0, 57)}...` : v;
+}
+
+export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
+
+/**
+ * The converter's blob trigger source, needed when the function is registered (before the full
+ * settings are read at app start), validated by the same declaration.
+ */
+export function converterBlobSource(env: Env): BlobTriggerSource {
+  const raw = env.CONVERTER_BLOB_SOURCE;
+  if (raw === undefined || raw.trim() === '') return 'LogsAndContainerScan';
+  const d = appSettingDeclarations.find((x) => x.name === 'CONVERTER_BLOB_SOURCE')!;
+  const parsed = d.schema.safeParse(raw.trim());
+  if (!parsed.success) throw new SettingsError([{ setting: 'CONVERTER_BLOB_SOURCE', problem: `${parsed.error.issues[0].message} (got "${truncate(raw)}")` }]);
+  return parsed.data as BlobTriggerSource;
 }
 
 let cached: AppSettings | undefined;

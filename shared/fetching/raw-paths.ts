@@ -2,10 +2,11 @@
  * Deterministic blob paths of raw items and attachments (docs/archiver-source.md): the same item
  * always lands on the same path, which is what makes a retried fetch write nothing twice.
  */
+import { percentEncode } from '../text/percent-encode';
 
 /** Percent-encodes everything but letters, digits, ".", "_" and "-" (no "/" can split a path). */
 export function encodePathSegment(value: string): string {
-  const encoded = encodeURIComponent(value).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = percentEncode(value).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   // "." and ".." are not usable as names of their own.
   return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
 }

@@ -12,6 +12,7 @@ import { isStatus } from '../storage/errors';
 import { readRawItemHeader } from './raw-item-header';
 import { quarantinePath, rawAttachmentPath, rawItemPath } from './raw-paths';
 import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
+import { percentEncode } from '../text/percent-encode';
 
 export type StoreOutcome =
   | { outcome: 'written' | 'present'; key: string; path: string }
@@ -37,7 +38,7 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
       await storeAttachment(ctx.archiver, ref, attachments.getBlockBlobClient(path), {
         connector: ctx.connectorId,
         // Metadata must be ASCII; file names are not.
-        filename: encodeURIComponent(ref.name ?? ref.id).slice(0, 1024),
+        filename: percentEncode(ref.name ?? ref.id).slice(0, 1024),
       });
     }
   } catch (err) {
@@ -69,7 +70,7 @@ async function quarantine(ctx: StoreContext, line: Buffer, sha256: string, key: 
     await blob.upload(line, line.length, {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
-      metadata: { connector: ctx.connectorId, runid: ctx.runId, reason: encodeURIComponent(reason).slice(0, 2000) },
+      metadata: { connector: ctx.connectorId, runid: ctx.runId, reason: percentEncode(reason).slice(0, 2000) },
     });
   } catch (err) {
     if (!isStatus(err, 409)) throw err;

@@ -11,6 +11,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { isStatus } from '../storage/errors';
+import { percentEncode } from '../text/percent-encode';
 
 export type ConnectorRunState =
   | 'dispatched'
@@ -54,7 +55,7 @@ export interface RunSummary {
 const RUNS_PK = 'runs';
 const connectorRowKey = (connectorId: string) => `connector__${connectorId}`;
 const itemRowKey = (connectorId: string, stage: Stage, key: string) =>
-  `item__${connectorId}__${stage}__${encodeURIComponent(key)}`;
+  `item__${connectorId}__${stage}__${percentEncode(key)}`;
 
 export class RunStatusStore {
   constructor(private readonly table: TableClient) {}

@@ -8,12 +8,14 @@ import { storageClients, type StorageClients } from '../storage/clients';
 import { queues, tables } from '../storage/layout';
 import { CheckpointStore } from '../scheduling/checkpoints';
 import { RunStatusStore } from '../runs/run-status';
+import { DeadLetterStore } from '../runs/dead-letters';
 
 export interface Services {
   settings: AppSettings;
   storage: StorageClients;
   checkpoints: CheckpointStore;
   runStatus: RunStatusStore;
+  deadLetters: DeadLetterStore;
   fetchQueue: QueueClient;
   importQueue: QueueClient;
 }
@@ -24,6 +26,7 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     storage,
     checkpoints: new CheckpointStore(storage.table(tables.checkpoints)),
     runStatus: new RunStatusStore(storage.table(tables.runStatus)),
+    deadLetters: new DeadLetterStore(storage.table(tables.deadLetters)),
     fetchQueue: storage.queue.getQueueClient(queues.fetchJobs),
     importQueue: storage.queue.getQueueClient(queues.importJobs),
   };

@@ -43,6 +43,8 @@ export const tables = {
   importLedger: 'importledger',
   /** Per run and connector: state, window and per-item stage outcomes for the run report. */
   runStatus: 'runstatus',
+  /** Items a stage could not process, with the reason and where the input is kept, for re-drive. */
+  deadLetters: 'deadletters',
 } as const;
 
 /**

@@ -1,0 +1,102 @@
+/**
+ * Converts one raw item to its .eml and hands it to the importer. Idempotent: the .eml is written
+ * once (If-None-Match: *) on a path derived from the raw item's, and the import job is sent until
+ * the .eml records that it was (a crash between the two sends it again; the importer's ledger
+ * makes a second job harmless). A bad item is dead-lettered with its reason, never retried in a loop.
+ */
+import { createHash } from 'node:crypto';
+import type { QueueClient } from '@azure/storage-queue';
+import type { ConnectorSettings } from '../config/settings';
+import type { StorageClients } from '../storage/clients';
+import { containers } from '../storage/layout';
+import { isStatus } from '../storage/errors';
+import { sendJsonMessage } from '../storage/queue-messages';
+import type { RunStatusStore } from '../runs/run-status';
+import type { DeadLetterStore } from '../runs/dead-letters';
+import type { ImportJob } from '../jobs/import-job';
+import { renderSkeleton } from '../mime/render';
+import { serializeMessage } from '../mime/serialize';
+import { BadRawItemError, readRawItem } from './raw-item';
+import { composeMessage } from './compose';
+
+export interface ConvertDeps {
+  settings: { connectors: ConnectorSettings[] };
+  storage: StorageClients;
+  runStatus: RunStatusStore;
+  deadLetters: DeadLetterStore;
+  importQueue: QueueClient;
+  log?: (message: string) => void;
+}
+
+export type ConvertResult = { status: 'converted' | 'already-converted'; emlPath: string } | { status: 'dead-lettered'; reason: string };
+
+export function emlPathOf(rawPath: string): string {
+  return rawPath.replace(/\.json$/, '') + '.eml';
+}
+
+export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promise<ConvertResult> {
+  const log = deps.log ?? (() => undefined);
+  const raw = deps.storage.blob.getContainerClient(containers.rawItems).getBlobClient(rawPath);
+  const download = await raw.download();
+  const bytes = await streamToBuffer(download.readableStreamBody!);
+  const connectorId = rawPath.split('/')[0];
+  const runId = download.metadata?.runid ?? 'unknown-run';
+  const rawSha256 = createHash('sha256').update(bytes).digest('hex');
+
+  const deadLetter = async (key: string, reason: string): Promise<ConvertResult> => {
+    await deps.deadLetters.record({ connectorId, stage: 'convert', key, reason, input: `${containers.rawItems}/${rawPath}`, runId });
+    await deps.runStatus.recordItem(runId, connectorId, 'convert', key, 'failed', reason);
+    log(`dead-lettered ${rawPath}: ${reason}`);
+    return { status: 'dead-lettered', reason };
+  };
+
+  const connector = deps.settings.connectors.find((c) => c.id === connectorId);
+  if (!connector) return deadLetter(rawPath, `connector "${connectorId}" is not configured`);
+  let valid;
+  try {
+    valid = readRawItem(bytes, connector.product);
+  } catch (err) {
+    if (err instanceof BadRawItemError) return deadLetter(rawPath, err.message);
+    throw err;
+  }
+  const itemId = valid.item.id;
+  const plan = composeMessage(valid, { connectorId, rawBlobPath: `${containers.rawItems}/${rawPath}`, rawSha256 });
+  const attachmentBlobs = deps.storage.blob.getContainerClient(containers.rawAttachments);
+  for (const a of plan.attachments) {
+    if (!(await attachmentBlobs.getBlobClient(a.blobPath).exists())) {
+      return deadLetter(itemId, `attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
+    }
+  }
+
+  const emlPath = emlPathOf(rawPath);
+  const eml = deps.storage.blob.getContainerClient(containers.mime).getBlockBlobClient(emlPath);
+  let status: 'converted' | 'already-converted' = 'converted';
+  let metadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
+  try {
+    const segments = renderSkeleton(plan);
+    const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
+    await eml.uploadStream(body, 4 * 1024 * 1024, 2, {
+      conditions: { ifNoneMatch: '*' },
+      blobHTTPHeaders: { blobContentType: 'message/rfc822' },
+      metadata,
+    });
+  } catch (err) {
+    if (!isStatus(err, 409)) throw err;
+    status = 'already-converted';
+    metadata = (await eml.getProperties()).metadata ?? metadata;
+  }
+
+  if (metadata.importqueued !== 'true') {
+    const job: ImportJob = { version: 1, runId, connectorId, itemId, rawPath, emlPath, attempt: 0 };
+    await sendJsonMessage(deps.importQueue, job);
+    await eml.setMetadata({ ...metadata, importqueued: 'true' });
+  }
+  await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted');
+  return { status, emlPath };
+}
+
+async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,115 @@
+/**
+ * The converter's reading of a raw item (docs/archiver-source.md): validated in full, so a bad
+ * item is rejected with a reason naming the field instead of producing a broken message.
+ */
+import { z } from 'zod';
+import { productById, type ItemTypeDefinition, type ProductDefinition } from '../catalogue/products';
+
+export class BadRawItemError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'BadRawItemError';
+  }
+}
+
+/** Phone numbers as the archiver gives them, cleaned of spacing: "+44 7700 900123" -> "+447700900123". */
+const phoneNumber = z
+  .string()
+  .transform((v) => v.replace(/[\s().-]/g, ''))
+  .refine((v) => /^\+?[0-9]{3,15}$/.test(v), 'must be a phone number (digits, optionally with a leading +)');
+
+const instant = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 timestamp');
+
+/** An email we can address; anything else is treated as no email (the participant is still shown). */
+const email = z
+  .string()
+  .nullish()
+  .transform((v) => (v && /^[^\s<>()",;:\\@[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(v.trim()) ? v.trim().toLowerCase() : null));
+
+const text = (max: number) => z.string().max(max).nullish().transform((v) => v ?? null);
+
+const participant = z.object({ number: phoneNumber, name: text(512), email });
+
+const attachment = z.object({
+  id: z.string().min(1).max(256),
+  name: text(1024),
+  contentType: text(255),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).transform((v) => v.toLowerCase()),
+});
+
+const rawItemSchema = z.object({
+  id: z.string().min(1).max(256),
+  product: z.string(),
+  type: z.string(),
+  timestamp: instant,
+  archivedAt: instant.nullish(),
+  direction: z.enum(['inbound', 'outbound']).nullish().transform((v) => v ?? null),
+  conversation: z
+    .object({ id: z.string().min(1).max(256), name: text(512), kind: z.enum(['direct', 'group']) })
+    .nullish()
+    .transform((v) => v ?? null),
+  from: phoneNumber,
+  participants: z.array(participant).min(1).max(1000),
+  text: text(4 * 1024 * 1024),
+  attachments: z.array(attachment).max(1000).nullish().transform((v) => v ?? []),
+  call: z
+    .object({
+      start: instant,
+      end: instant.nullish(),
+      durationSeconds: z.number().nonnegative().max(7 * 86400).nullish(),
+      outcome: z.enum(['answered', 'missed', 'rejected']),
+      recordingAttachmentId: z.string().nullish(),
+    })
+    .nullish()
+    .transform((v) => v ?? null),
+  deleted: z.object({ deletedAt: instant, deletedBy: phoneNumber.nullish(), originalText: text(4 * 1024 * 1024) }).nullish().transform((v) => v ?? null),
+  edited: z.object({ editedAt: instant, previousText: text(4 * 1024 * 1024) }).nullish().transform((v) => v ?? null),
+});
+
+export type RawItem = z.infer<typeof rawItemSchema>;
+export type Participant = RawItem['participants'][number];
+export type RawAttachment = RawItem['attachments'][number];
+
+export interface ValidItem {
+  item: RawItem;
+  product: ProductDefinition;
+  itemType: ItemTypeDefinition;
+  timestamp: Date;
+}
+
+const EARLIEST = Date.parse('1990-01-01T00:00:00Z');
+
+/** Parses and validates a raw item of the given product; throws BadRawItemError with the reason. */
+export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = new Date()): ValidItem {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new BadRawItemError(`not JSON: ${(err as Error).message}`);
+  }
+  const parsed = rawItemSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new BadRawItemError(parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'} ${i.message}`).join('; '));
+  }
+  const item = parsed.data;
+  if (item.product !== expectedProduct) throw new BadRawItemError(`product is "${item.product}", but the connector archives "${expectedProduct}"`);
+  const product = productById(item.product);
+  if (!product) throw new BadRawItemError(`unknown product "${item.product}"`);
+  const itemType = product.itemTypes[item.type];
+  if (!itemType) throw new BadRawItemError(`unknown item type "${item.type}" for ${product.displayName} (known: ${Object.keys(product.itemTypes).join(', ')})`);
+  const timestamp = new Date(item.timestamp);
+  if (timestamp.getTime() < EARLIEST || timestamp.getTime() > now.getTime() + 86_400_000) {
+    throw new BadRawItemError(`timestamp ${item.timestamp} is impossible (before 1990 or more than a day in the future)`);
+  }
+  const ids = new Set<string>();
+  for (const a of item.attachments) {
+    if (ids.has(a.id)) throw new BadRawItemError(`attachment id ${a.id} appears twice`);
+    ids.add(a.id);
+  }
+  if (!item.participants.some((p) => p.number === item.from)) {
+    // The sender is a participant even when the archiver lists only the others.
+    item.participants.unshift({ number: item.from, name: null, email: null });
+  }
+  return { item, product, itemType, timestamp };
+}

@@ -1,0 +1,28 @@
+/**
+ * The import job: one converted item to import into its participants' mailboxes. The .eml is the
+ * contract between converter and importer; the raw item gives the participants for mapping.
+ */
+import { z } from 'zod';
+
+export const importJobSchema = z.object({
+  version: z.literal(1),
+  runId: z.string().min(1).max(80),
+  connectorId: z.string().regex(/^[a-z][a-z0-9]{0,31}$/),
+  itemId: z.string().min(1).max(256),
+  /** Path in the raw-items container. */
+  rawPath: z.string().min(1).max(1024),
+  /** Path in the mime-messages container. */
+  emlPath: z.string().min(1).max(1024),
+  /** Set when a job re-queues itself with a delay (throttling, retries of single mailboxes). */
+  attempt: z.number().int().min(0).default(0),
+});
+
+export type ImportJob = z.infer<typeof importJobSchema>;
+
+export function parseImportJob(message: unknown): ImportJob {
+  const result = importJobSchema.safeParse(message);
+  if (!result.success) {
+    throw new Error(`malformed import job: ${result.error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}

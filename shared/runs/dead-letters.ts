@@ -1,0 +1,45 @@
+/**
+ * Items a stage gave up on, with the reason. The input itself is never deleted (the raw item stays
+ * in raw-items, the .eml in mime-messages), so a fixed item or setting can be re-driven from here.
+ * PK: connector id; RK: "<stage>__<item key>".
+ */
+import type { TableClient } from '@azure/data-tables';
+import type { Stage } from './run-status';
+import { percentEncode } from '../text/percent-encode';
+
+export interface DeadLetter {
+  connectorId: string;
+  stage: Stage;
+  key: string;
+  reason: string;
+  /** Container/path of the input to re-drive from. */
+  input: string;
+  runId: string;
+  at: string;
+}
+
+export class DeadLetterStore {
+  constructor(private readonly table: TableClient) {}
+
+  async record(letter: Omit<DeadLetter, 'at'>): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: letter.connectorId, rowKey: `${letter.stage}__${percentEncode(letter.key)}`, ...letter, reason: letter.reason.slice(0, 4000), at: new Date().toISOString() },
+      'Replace',
+    );
+  }
+
+  async list(connectorId: string, stage?: Stage): Promise<DeadLetter[]> {
+    const filter = stage
+      ? `PartitionKey eq '${connectorId}' and RowKey ge '${stage}__' and RowKey lt '${stage}_~'`
+      : `PartitionKey eq '${connectorId}'`;
+    const out: DeadLetter[] = [];
+    for await (const e of this.table.listEntities<DeadLetter>({ queryOptions: { filter } })) out.push(e as DeadLetter);
+    return out;
+  }
+
+  async remove(connectorId: string, stage: Stage, key: string): Promise<void> {
+    await this.table.deleteEntity(connectorId, `${stage}__${percentEncode(key)}`).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 404) throw err;
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readRawItem } from '../../shared/converting/raw-item';
+import { composeMessage, type MessagePlan } from '../../shared/converting/compose';
+import { renderSkeleton } from '../../shared/mime/render';
+import { messageToBuffer } from '../../shared/mime/serialize';
+import { rawItemPath } from '../../shared/fetching/raw-paths';
+import type { FixtureItem } from '../fixtures/items';
+
+export interface Rendered {
+  eml: Buffer;
+  plan: MessagePlan;
+  line: Buffer;
+  rawPath: string;
+}
+
+/** Renders a fixture item exactly as the converter does (same context), in memory. */
+export async function renderFixture(f: FixtureItem): Promise<Rendered> {
+  const line = Buffer.from(JSON.stringify(f.raw), 'utf8');
+  const valid = readRawItem(line, f.product, new Date('2026-11-21T00:00:00Z'));
+  const rawPath = rawItemPath(f.connectorId, valid.item.id, valid.timestamp);
+  const plan = composeMessage(valid, { connectorId: f.connectorId, rawBlobPath: `raw-items/${rawPath}`, rawSha256: createHash('sha256').update(line).digest('hex') });
+  const eml = await messageToBuffer(renderSkeleton(plan), async (i) => {
+    const { Readable } = await import('node:stream');
+    return Readable.from([f.attachments[i].content]);
+  });
+  return { eml, plan, line, rawPath };
+}
+
+/**
+ * What any RFC 5322 / MIME parser needs: 7-bit bytes, CRLF line endings only, no line over 998
+ * octets, base64 bodies in lines of at most 76 characters, header lines that are fields or folds.
+ */
+export function assertStandardMessage(eml: Buffer): void {
+  for (let i = 0; i < eml.length; i++) assert.ok(eml[i] < 0x80, `byte ${i} is not 7-bit`);
+  const text = eml.toString('ascii');
+  assert.ok(!/\r(?!\n)/.test(text), 'bare CR');
+  assert.ok(!/(?<!\r)\n/.test(text), 'bare LF');
+  const lines = text.split('\r\n');
+  for (const [n, line] of lines.entries()) assert.ok(line.length <= 998, `line ${n + 1} has ${line.length} octets`);
+  const boundaries = new Set<string>();
+  let inHeaders = true;
+  let base64Body = false;
+  let partHeaders: string[] = [];
+  for (const line of lines) {
+    if (inHeaders) {
+      if (line === '') {
+        inHeaders = false;
+        const unfolded = partHeaders.join('');
+        for (const m of unfolded.matchAll(/boundary="?([^";\s]+)"?/gi)) boundaries.add(m[1]);
+        base64Body = /content-transfer-encoding:\s*base64/i.test(unfolded);
+        continue;
+      }
+      assert.match(line, /^([!-9;-~]+:|[ \t])/, `not a header line: ${line.slice(0, 80)}`);
+      partHeaders.push(line);
+      continue;
+    }
+    const boundary = /^--(.+?)(--)?$/.exec(line);
+    if (boundary && boundaries.has(boundary[1])) {
+      inHeaders = !boundary[2];
+      partHeaders = [];
+      base64Body = false;
+      continue;
+    }
+    if (base64Body && line !== '') assert.match(line, /^[A-Za-z0-9+/=]{1,76}$/, 'base64 line');
+  }
+}
+
+export const sha256 = (b: Uint8Array | ArrayBuffer | string) =>
+  createHash('sha256').update(typeof b === 'string' ? b : Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b)).digest('hex');
