@@ -326,6 +326,7 @@ export interface AppSettings {
   connectors: ConnectorSettings[];
   fetch: { initialLookbackHours: number; leaseMinutes: number; pageSize: number; partSeconds: number };
   graph: { nationalCloud: NationalCloud; endpoint: string; authority: string; tenantId?: string; clientId?: string };
+  converterBlobSource: 'EventGrid' | 'LogsAndContainerScan';
 }
 
 /** Identity-based connection settings, as the Functions host reads them. */
@@ -399,6 +400,7 @@ export function loadSettings(env: Env): AppSettings {
   const leaseMinutes = read<number>('FETCH_LEASE_MINUTES', app.FETCH_LEASE_MINUTES) ?? 180;
   const pageSize = read<number>('FETCH_PAGE_SIZE', app.FETCH_PAGE_SIZE) ?? 200;
   const partSeconds = read<number>('FETCH_PART_SECONDS', app.FETCH_PART_SECONDS) ?? 300;
+  const converterBlobSource = read<'EventGrid' | 'LogsAndContainerScan'>('CONVERTER_BLOB_SOURCE', app.CONVERTER_BLOB_SOURCE) ?? 'LogsAndContainerScan';
   const nationalCloud = read<NationalCloud>('GRAPH_NATIONAL_CLOUD', app.GRAPH_NATIONAL_CLOUD) ?? 'global';
   const tenantId = read<string>('GRAPH_TENANT_ID', app.GRAPH_TENANT_ID);
   const clientId = read<string>('GRAPH_CLIENT_ID', app.GRAPH_CLIENT_ID);
@@ -448,6 +450,7 @@ export function loadSettings(env: Env): AppSettings {
     connectors,
     fetch: { initialLookbackHours, leaseMinutes, pageSize, partSeconds },
     graph: { nationalCloud, endpoint, authority: nationalClouds[nationalCloud].authority, tenantId, clientId },
+    converterBlobSource,
   };
 }
 
