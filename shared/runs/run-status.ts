@@ -48,7 +48,8 @@ export interface ConnectorRunSummary extends ConnectorRunCounts {
 
 export interface RunSummary {
   runId: string;
-  startedAt: string;
+  /** Absent when only item rows exist (e.g. items re-driven outside a scheduled run). */
+  startedAt?: string;
   connectors: ConnectorRunSummary[];
 }
 
@@ -117,12 +118,11 @@ export class RunStatusStore {
   }
 
   async summarize(runId: string): Promise<RunSummary | undefined> {
-    let startedAt: string;
+    let startedAt: string | undefined;
     try {
       startedAt = (await this.table.getEntity<{ startedAt: string }>(RUNS_PK, runId)).startedAt;
     } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
+      if (!isStatus(err, 404)) throw err;
     }
     const byConnector = new Map<string, ConnectorRunSummary>();
     const entry = (connectorId: string): ConnectorRunSummary => {
@@ -148,6 +148,7 @@ export class RunStatusStore {
       }
       countItem(s, row.stage as Stage, row.outcome as ItemOutcome);
     }
+    if (startedAt === undefined && byConnector.size === 0) return undefined;
     return { runId, startedAt, connectors: [...byConnector.values()].sort((a, b) => a.connectorId.localeCompare(b.connectorId)) };
   }
 }

@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -88,6 +88,20 @@ describe('npm start (the real entry point)', () => {
         const hash = (s: string) => createHash('sha256').update(s).digest('hex');
         assert.deepEqual(stored.sort(), expected.map((i) => hash(i.line)).sort(), `${connectorId}: exactly the window's items`);
       }
+      // Exactly one .eml per raw item.
+      const names = async (container: string, suffix: RegExp) => {
+        const out: string[] = [];
+        for await (const b of blobService.getContainerClient(container).listBlobsFlat()) out.push(b.name.replace(suffix, ''));
+        return out.sort();
+      };
+      assert.deepEqual(await names(containers.mime, /\.eml$/), await names(containers.rawItems, /\.json$/));
+      // npm run export:eml writes the same set of messages to a folder.
+      const exportDir = join(dataDir, 'export');
+      const exported = spawnSync(process.execPath, [join(appRoot, 'dist', 'dev', 'export-eml.js'), exportDir, '--data-dir', dataDir], { env, encoding: 'utf8' });
+      assert.equal(exported.status, 0, exported.stderr);
+      const emlCount = (await names(containers.mime, /\.eml$/)).length;
+      assert.match(exported.stdout, new RegExp(`exported ${emlCount} message`));
+      assert.equal(readdirSync(exportDir, { recursive: true }).filter((f) => String(f).endsWith('.eml')).length, emlCount);
       const poison = await QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient(queues.fetchJobsPoison).getProperties();
       assert.equal(poison.approximateMessagesCount, 0);
     } finally {
