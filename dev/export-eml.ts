@@ -5,12 +5,12 @@
  */
 import { mkdirSync, createWriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { loadSettings } from '../shared/config/settings';
 import { createStorageClients } from '../shared/storage/clients';
 import { containers } from '../shared/storage/layout';
 import { applyLocalSettings } from './local-settings';
+import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 
 const appRoot = resolve(__dirname, '..', '..');
@@ -49,13 +49,6 @@ async function main(): Promise<number> {
   }
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.once('error', () => done(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => done(true)));
-  });
-}
 
 main().then(
   (code) => process.exit(code),

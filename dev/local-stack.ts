@@ -3,13 +3,13 @@
  * Azurite on the ports of AzureWebJobsStorage (data kept under .local/ so a restart resumes where
  * it stopped), and every container, queue and table of the storage layout created.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadSettings, type AppSettings } from '../shared/config/settings';
 import { createStorageClients, type StorageClients } from '../shared/storage/clients';
 import { ensureStorageLayout } from '../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';
+import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 import { startArchiverSimulator } from './archiver-sim/server';
 import { simulatorOptionsFromEnv } from './archiver-sim/options';
@@ -79,10 +79,3 @@ function localPorts(urls: string[]): number[] {
   return [...ports];
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}

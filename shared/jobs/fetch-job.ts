@@ -5,6 +5,7 @@
  * goes to the poison queue intact.
  */
 import { z } from 'zod';
+import { parseMessage } from './parse-message';
 
 export const fetchJobSchema = z.object({
   version: z.literal(1),
@@ -20,9 +21,5 @@ export const fetchJobSchema = z.object({
 export type FetchJob = z.infer<typeof fetchJobSchema>;
 
 export function parseFetchJob(message: unknown): FetchJob {
-  const result = fetchJobSchema.safeParse(message);
-  if (!result.success) {
-    throw new Error(`malformed fetch job: ${result.error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; ')}`);
-  }
-  return result.data;
+  return parseMessage(fetchJobSchema, 'fetch job', message);
 }

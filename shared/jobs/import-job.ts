@@ -3,6 +3,7 @@
  * contract between converter and importer; the raw item gives the participants for mapping.
  */
 import { z } from 'zod';
+import { parseMessage } from './parse-message';
 
 export const importJobSchema = z.object({
   version: z.literal(1),
@@ -20,9 +21,5 @@ export const importJobSchema = z.object({
 export type ImportJob = z.infer<typeof importJobSchema>;
 
 export function parseImportJob(message: unknown): ImportJob {
-  const result = importJobSchema.safeParse(message);
-  if (!result.success) {
-    throw new Error(`malformed import job: ${result.error.issues.map((i) => `${i.path.join('.') || '(message)'} ${i.message}`).join('; ')}`);
-  }
-  return result.data;
+  return parseMessage(importJobSchema, 'import job', message);
 }

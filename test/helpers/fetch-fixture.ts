@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { loadSettings } from '../../shared/config/settings';
 import { createServices, type Services } from '../../shared/runtime/services';
 import { dispatchFetches } from '../../shared/scheduling/dispatch-fetches';
-import { decodeQueueMessage } from '../../shared/storage/queue-messages';
 import { parseFetchJob, type FetchJob } from '../../shared/jobs/fetch-job';
 import { fetchWindowPart, type FetchDeps, type FetchPartResult } from '../../shared/fetching/fetch-window-part';
 import { containers } from '../../shared/storage/layout';
@@ -14,6 +13,7 @@ import { startArchiverSimulator, type ArchiverSimulator } from '../../dev/archiv
 import type { SimulatorOptionsInput } from '../../dev/archiver-sim/options';
 import { startTestStorage, type TestStorage } from './azurite';
 import { validEnv } from './env';
+import { drainQueue } from './queues';
 
 export interface FetchFixture {
   ts: TestStorage;
@@ -57,16 +57,8 @@ export async function dispatchOne(services: Services, connectorId: string, now: 
   return jobs[0];
 }
 
-export async function takeJobs(services: Services): Promise<FetchJob[]> {
-  const jobs: FetchJob[] = [];
-  for (;;) {
-    const { receivedMessageItems } = await services.fetchQueue.receiveMessages({ numberOfMessages: 32 });
-    if (receivedMessageItems.length === 0) return jobs;
-    for (const m of receivedMessageItems) {
-      jobs.push(parseFetchJob(decodeQueueMessage(m.messageText)));
-      await services.fetchQueue.deleteMessage(m.messageId, m.popReceipt);
-    }
-  }
+export function takeJobs(services: Services): Promise<FetchJob[]> {
+  return drainQueue(services.fetchQueue, parseFetchJob);
 }
 
 /**

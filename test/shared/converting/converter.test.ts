@@ -10,13 +10,13 @@ import { createServices, type Services } from '../../../shared/runtime/services'
 import { convertRawItem, emlPathOf } from '../../../shared/converting/convert-raw-item';
 import { rawAttachmentPath, rawItemPath } from '../../../shared/fetching/raw-paths';
 import { containers } from '../../../shared/storage/layout';
-import { decodeQueueMessage } from '../../../shared/storage/queue-messages';
 import { parseImportJob } from '../../../shared/jobs/import-job';
 import { mediaStream } from '../../../dev/archiver-sim/media';
 import { fixtureItems, type FixtureItem } from '../../fixtures/items';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
 import { validEnv } from '../../helpers/env';
 import { assertStandardMessage } from '../../helpers/mime';
+import { drainQueue } from '../../helpers/queues';
 
 const goldenDir = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'golden');
 const RUN = 'conv-test-run';
@@ -44,17 +44,7 @@ describe('converter (Azurite)', () => {
     return path;
   }
 
-  async function importJobs() {
-    const jobs = [];
-    for (;;) {
-      const { receivedMessageItems } = await services.importQueue.receiveMessages({ numberOfMessages: 32 });
-      if (receivedMessageItems.length === 0) return jobs;
-      for (const m of receivedMessageItems) {
-        jobs.push(parseImportJob(decodeQueueMessage(m.messageText)));
-        await services.importQueue.deleteMessage(m.messageId, m.popReceipt);
-      }
-    }
-  }
+  const importJobs = () => drainQueue(services.importQueue, parseImportJob);
 
   it('writes each item\'s golden message once and queues one import job per item', async () => {
     const paths = [];
