@@ -13,6 +13,8 @@ import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 import { startArchiverSimulator } from './archiver-sim/server';
 import { simulatorOptionsFromEnv } from './archiver-sim/options';
+import { startGraphSimulator } from './graph-sim/server';
+import { graphSimOptionsFromEnv } from './graph-sim/options';
 
 export interface LocalStack {
   settings: AppSettings;
@@ -54,6 +56,14 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
       const sim = await startArchiverSimulator({ ...simOptions, port });
       stopping.push(sim.close);
       notes.push(`archiver simulator on ${sim.url} (${simOptions.itemsPerDay} items per product and day)`);
+    }
+    const [graphPort] = localPorts([settings.graph.endpoint]);
+    if (graphPort !== undefined) {
+      if (!(await portIsFree(graphPort))) throw new Error(`port ${graphPort} (Graph simulator) is in use on 127.0.0.1`);
+      const dumpDir = join(localDir, 'graph-sim');
+      const graph = await startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: graphPort, dumpDir });
+      stopping.push(graph.close);
+      notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, dump in ${dumpDir})`);
     }
     return {
       settings,

@@ -4,6 +4,7 @@
  */
 import type { ConnectorRunSummary, RunStatusStore } from '../shared/runs/run-status';
 import type { PoisonEvent } from './host/dev-host';
+import type { UnmappedStore } from '../shared/importing/unmapped';
 
 export interface ConnectorReport {
   state: string;
@@ -25,12 +26,15 @@ export interface RunReport {
   connectors: Record<string, ConnectorReport>;
   invocations: Record<string, { succeeded: number; failed: number }>;
   poisoned: PoisonEvent[];
+  /** Items that map to no mailbox, per connector, with why each participant did not map. */
+  unmapped: Record<string, { itemId: string; numbers: string[]; reasons: string[] }[]>;
   ok: boolean;
 }
 
 export async function buildRunReport(
   runStatus: RunStatusStore,
   session: { startedAt: Date; invocations: RunReport['invocations']; poisoned: PoisonEvent[] },
+  unmappedStore?: UnmappedStore,
 ): Promise<RunReport> {
   const runIds = await runStatus.runsActiveSince(session.startedAt);
   const connectors: Record<string, ConnectorReport> = {};
@@ -39,6 +43,13 @@ export async function buildRunReport(
     for (const c of summary?.connectors ?? []) merge(connectors, c);
   }
   const failedConnector = Object.values(connectors).some((c) => c.failed > 0 || c.state === 'failed');
+  const unmapped: RunReport['unmapped'] = {};
+  if (unmappedStore) {
+    for (const id of Object.keys(connectors)) {
+      const items = await unmappedStore.list(id);
+      if (items.length > 0) unmapped[id] = items.map((u) => ({ itemId: u.job.itemId, numbers: u.numbers, reasons: u.reasons }));
+    }
+  }
   return {
     startedAt: session.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -46,6 +57,7 @@ export async function buildRunReport(
     connectors,
     invocations: session.invocations,
     poisoned: session.poisoned,
+    unmapped,
     ok: !failedConnector && session.poisoned.length === 0,
   };
 }

@@ -9,6 +9,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SettingsError } from '../shared/config/settings';
 import { RunStatusStore } from '../shared/runs/run-status';
+import { UnmappedStore } from '../shared/importing/unmapped';
 import { tables } from '../shared/storage/layout';
 import { startLocalStack, type LocalStack } from './local-stack';
 import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from './host/dev-host';
@@ -79,7 +80,8 @@ async function main(): Promise<number> {
   host.on('poison', (e: PoisonEvent) => poisoned.push(e));
 
   const runStatus = new RunStatusStore(stack.storage.table(tables.runStatus));
-  const report = () => buildRunReport(runStatus, { startedAt: sessionStart, invocations, poisoned });
+  const unmappedStore = new UnmappedStore(stack.storage.table(tables.unmapped));
+  const report = () => buildRunReport(runStatus, { startedAt: sessionStart, invocations, poisoned }, unmappedStore);
   const render = async () => {
     const r = await report();
     const fnLine = host.functionNames.map((f) => `${f} ${invocations[f]?.succeeded ?? 0} ok/${invocations[f]?.failed ?? 0} failed`).join(', ');
@@ -136,6 +138,9 @@ async function runCycle(
   console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in ${join(stack.localDir, 'last-run.json')}`);
   for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
   for (const p of final.poisoned) console.log(`  poisoned: [${p.functionName}] ${p.queue}: ${p.reason}`);
+  for (const [connector, items] of Object.entries(final.unmapped)) {
+    console.log(`  ${connector}: ${items.length} item(s) map to no mailbox (reasons in the report); after fixing the mapping: npm run redrive -- --unmapped ${connector}`);
+  }
 
   if (options.once || abort.signal.aborted) return final.ok && !abort.signal.aborted ? 0 : 1;
   progress.note(`running on schedule ${stack.settings.schedule} (UTC) until Ctrl-C`);

@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { converterBlobSource } from '../shared/config/settings';
+import { blobTriggerSource } from '../shared/config/settings';
 import { services } from '../shared/runtime/services';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
 import { containers, STORAGE_CONNECTION } from '../shared/storage/layout';
@@ -17,6 +17,6 @@ app.storageBlob('converter', {
   path: `${containers.rawItems}/{name}`,
   connection: STORAGE_CONNECTION,
   // Flex Consumption supports only the Event Grid source; func start locally has no Event Grid.
-  source: converterBlobSource(process.env),
+  source: blobTriggerSource(process.env),
   handler: converter,
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { productById, productIds, type ProductId } from '../catalogue/products';
 import { STORAGE_CONNECTION } from '../storage/layout';
 import { parseNcrontab } from '../scheduling/ncrontab';
+import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -177,11 +178,39 @@ export const appSettingDeclarations = [
     schema: positiveInt(1800),
   }),
   declare({
-    name: 'CONVERTER_BLOB_SOURCE',
+    name: 'BLOB_TRIGGER_SOURCE',
     scope: 'app',
     required: false,
-    description: 'How the converter learns of new raw items: EventGrid (required on Flex Consumption; the Bicep sets it) or LogsAndContainerScan (default; what func start uses locally).',
+    description: 'How blob-triggered functions (converter, mapping uploads) learn of new blobs: EventGrid (required on Flex Consumption; the Bicep sets it) or LogsAndContainerScan (default; what func start uses locally).',
     schema: z.enum(['EventGrid', 'LogsAndContainerScan'], { error: 'must be EventGrid or LogsAndContainerScan' }),
+  }),
+  declare({
+    name: 'MAPPING_DEFAULT_REGION',
+    scope: 'app',
+    required: false,
+    description: 'Region (ISO 3166 alpha-2, e.g. GB, US) for numbers written without a country code in mapping CSVs (default US).',
+    schema: z.string().trim().toUpperCase().refine((v) => isSupportedCountry(v), 'must be an ISO 3166 alpha-2 region code that has phone numbers, e.g. GB or US'),
+  }),
+  declare({
+    name: 'MAILBOX_CACHE_TTL_MINUTES',
+    scope: 'app',
+    required: false,
+    description: 'How long a Graph answer on whether an address has a mailbox is reused (default 720; a missing mailbox is re-checked after a tenth of that).',
+    schema: positiveInt(7 * 24 * 60),
+  }),
+  declare({
+    name: 'GRAPH_IMPORT_MODE',
+    scope: 'app',
+    required: false,
+    description: 'json (default): create each message as JSON with extended properties (Mail.ReadWrite); importMime: the beta MIME import (MIME-faithful, needs Mail-Advanced.ReadWrite.All; messages over 3 MB still go as JSON).',
+    schema: z.enum(['json', 'importMime'], { error: 'must be json or importMime' }),
+  }),
+  declare({
+    name: 'GRAPH_MAX_RETRY_AFTER_SECONDS',
+    scope: 'app',
+    required: false,
+    description: 'A Graph Retry-After up to this long is waited out in the invocation; a longer one re-queues the import job with that delay (default 30).',
+    schema: positiveInt(3600),
   }),
   declare({
     name: 'GRAPH_NATIONAL_CLOUD',
@@ -326,7 +355,9 @@ export interface AppSettings {
   connectors: ConnectorSettings[];
   fetch: { initialLookbackHours: number; leaseMinutes: number; pageSize: number; partSeconds: number };
   graph: { nationalCloud: NationalCloud; endpoint: string; authority: string; tenantId?: string; clientId?: string };
-  converterBlobSource: 'EventGrid' | 'LogsAndContainerScan';
+  blobTriggerSource: 'EventGrid' | 'LogsAndContainerScan';
+  mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
+  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number };
 }
 
 /** Identity-based connection settings, as the Functions host reads them. */
@@ -400,7 +431,11 @@ export function loadSettings(env: Env): AppSettings {
   const leaseMinutes = read<number>('FETCH_LEASE_MINUTES', app.FETCH_LEASE_MINUTES) ?? 180;
   const pageSize = read<number>('FETCH_PAGE_SIZE', app.FETCH_PAGE_SIZE) ?? 200;
   const partSeconds = read<number>('FETCH_PART_SECONDS', app.FETCH_PART_SECONDS) ?? 300;
-  const converterBlobSource = read<'EventGrid' | 'LogsAndContainerScan'>('CONVERTER_BLOB_SOURCE', app.CONVERTER_BLOB_SOURCE) ?? 'LogsAndContainerScan';
+  const blobTriggerSource = read<'EventGrid' | 'LogsAndContainerScan'>('BLOB_TRIGGER_SOURCE', app.BLOB_TRIGGER_SOURCE) ?? 'LogsAndContainerScan';
+  const defaultRegion = (read<string>('MAPPING_DEFAULT_REGION', app.MAPPING_DEFAULT_REGION) ?? 'US') as CountryCode;
+  const mailboxCacheTtlMinutes = read<number>('MAILBOX_CACHE_TTL_MINUTES', app.MAILBOX_CACHE_TTL_MINUTES) ?? 720;
+  const importMode = read<'json' | 'importMime'>('GRAPH_IMPORT_MODE', app.GRAPH_IMPORT_MODE) ?? 'json';
+  const maxRetryAfterSeconds = read<number>('GRAPH_MAX_RETRY_AFTER_SECONDS', app.GRAPH_MAX_RETRY_AFTER_SECONDS) ?? 30;
   const nationalCloud = read<NationalCloud>('GRAPH_NATIONAL_CLOUD', app.GRAPH_NATIONAL_CLOUD) ?? 'global';
   const tenantId = read<string>('GRAPH_TENANT_ID', app.GRAPH_TENANT_ID);
   const clientId = read<string>('GRAPH_CLIENT_ID', app.GRAPH_CLIENT_ID);
@@ -450,7 +485,9 @@ export function loadSettings(env: Env): AppSettings {
     connectors,
     fetch: { initialLookbackHours, leaseMinutes, pageSize, partSeconds },
     graph: { nationalCloud, endpoint, authority: nationalClouds[nationalCloud].authority, tenantId, clientId },
-    converterBlobSource,
+    blobTriggerSource,
+    mapping: { defaultRegion, mailboxCacheTtlMinutes },
+    import: { mode: importMode, maxRetryAfterSeconds },
   };
 }
 
@@ -498,12 +535,12 @@ export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
  * The converter's blob trigger source, needed when the function is registered (before the full
  * settings are read at app start), validated by the same declaration.
  */
-export function converterBlobSource(env: Env): BlobTriggerSource {
-  const raw = env.CONVERTER_BLOB_SOURCE;
+export function blobTriggerSource(env: Env): BlobTriggerSource {
+  const raw = env.BLOB_TRIGGER_SOURCE;
   if (raw === undefined || raw.trim() === '') return 'LogsAndContainerScan';
-  const d = appSettingDeclarations.find((x) => x.name === 'CONVERTER_BLOB_SOURCE')!;
+  const d = appSettingDeclarations.find((x) => x.name === 'BLOB_TRIGGER_SOURCE')!;
   const parsed = d.schema.safeParse(raw.trim());
-  if (!parsed.success) throw new SettingsError([{ setting: 'CONVERTER_BLOB_SOURCE', problem: `${parsed.error.issues[0].message} (got "${truncate(raw)}")` }]);
+  if (!parsed.success) throw new SettingsError([{ setting: 'BLOB_TRIGGER_SOURCE', problem: `${parsed.error.issues[0].message} (got "${truncate(raw)}")` }]);
   return parsed.data as BlobTriggerSource;
 }
 

@@ -9,6 +9,12 @@ import { queues, tables } from '../storage/layout';
 import { CheckpointStore } from '../scheduling/checkpoints';
 import { RunStatusStore } from '../runs/run-status';
 import { DeadLetterStore } from '../runs/dead-letters';
+import { MappingStore } from '../mapping/mapping-store';
+import { GraphCache } from '../importing/graph-cache';
+import { ImportLedger } from '../importing/ledger';
+import { UnmappedStore } from '../importing/unmapped';
+import { MailboxApi } from '../graph/mailbox-api';
+import { createGraphClient } from '../graph/graph-client';
 
 export interface Services {
   settings: AppSettings;
@@ -18,9 +24,16 @@ export interface Services {
   deadLetters: DeadLetterStore;
   fetchQueue: QueueClient;
   importQueue: QueueClient;
+  mapping: MappingStore;
+  graphCache: GraphCache;
+  ledger: ImportLedger;
+  unmapped: UnmappedStore;
+  /** Created on first use: only the importer talks to Graph. */
+  readonly mailboxApi: MailboxApi;
 }
 
-export function createServices(settings: AppSettings, storage: StorageClients = storageClients(settings.storage)): Services {
+export function createServices(settings: AppSettings, storage: StorageClients = storageClients(settings.storage), mailboxApi?: MailboxApi): Services {
+  let api = mailboxApi;
   return {
     settings,
     storage,
@@ -29,6 +42,18 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     deadLetters: new DeadLetterStore(storage.table(tables.deadLetters)),
     fetchQueue: storage.queue.getQueueClient(queues.fetchJobs),
     importQueue: storage.queue.getQueueClient(queues.importJobs),
+    mapping: new MappingStore(storage.table(tables.mapping)),
+    graphCache: new GraphCache(storage.table(tables.graphCache), settings.mapping.mailboxCacheTtlMinutes),
+    ledger: new ImportLedger(storage.table(tables.importLedger)),
+    unmapped: new UnmappedStore(storage.table(tables.unmapped)),
+    get mailboxApi() {
+      api ??= new MailboxApi(
+        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }),
+        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }, 'beta'),
+        { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds },
+      );
+      return api;
+    },
   };
 }
 

@@ -18,7 +18,7 @@ export const containers = {
   rawQuarantine: 'raw-quarantine',
   /** Converted messages, one .eml per raw item. */
   mime: 'mime-messages',
-  /** Custom mapping CSV uploads (phone number to mailbox), one folder per connector. */
+  /** Custom mapping CSVs: drop one at incoming/<connector>/<file>.csv; its report appears at reports/<connector>/<file>.json. */
   mappingUploads: 'mapping-uploads',
 } as const;
 
@@ -43,6 +43,10 @@ export const tables = {
   importLedger: 'importledger',
   /** Per run and connector: state, window and per-item stage outcomes for the run report. */
   runStatus: 'runstatus',
+  /** Graph look-ups worth keeping: address -> user and mailbox status (with a TTL), mailbox -> folder id. */
+  graphCache: 'graphcache',
+  /** Items that mapped to no mailbox, with the reasons, kept for `npm run redrive -- --unmapped`. */
+  unmapped: 'unmapped',
   /** Items a stage could not process, with the reason and where the input is kept, for re-drive. */
   deadLetters: 'deadletters',
 } as const;
@@ -57,6 +61,9 @@ export const devHost = {
   /** Same name as the Functions host's blob-trigger poison queue. */
   blobTriggerPoison: 'webjobs-blobtrigger-poison',
 } as const;
+
+export const mappingUploadPrefix = 'incoming';
+export const mappingReportPrefix = 'reports';
 
 export const allContainers: readonly string[] = Object.values(containers);
 export const allQueues: readonly string[] = Object.values(queues);

@@ -56,7 +56,11 @@ describe('app settings', () => {
     ['FETCH_LEASE_MINUTES', '-5', /whole number/],
     ['FETCH_PAGE_SIZE', '5000', /between 1 and 1000/],
     ['FETCH_PART_SECONDS', '0', /between 1 and 1800/],
-    ['CONVERTER_BLOB_SOURCE', 'Polling', /EventGrid or LogsAndContainerScan/],
+    ['BLOB_TRIGGER_SOURCE', 'Polling', /EventGrid or LogsAndContainerScan/],
+    ['MAPPING_DEFAULT_REGION', 'XX', /ISO 3166/],
+    ['MAILBOX_CACHE_TTL_MINUTES', 'forever', /whole number/],
+    ['GRAPH_IMPORT_MODE', 'eml', /json or importMime/],
+    ['GRAPH_MAX_RETRY_AFTER_SECONDS', '0', /between 1 and 3600/],
     ['GRAPH_NATIONAL_CLOUD', 'mars', /must be one of global, usgov, usgovdod, china/],
     ['GRAPH_TENANT_ID', 'contoso', /GUID/],
     ['GRAPH_CLIENT_ID', '1234', /GUID/],
@@ -129,7 +133,7 @@ describe('app settings', () => {
   });
 
   it('local.settings.sample.json sets only settings the app, the simulators or the Functions host know', () => {
-    const known = new Set([...knownSettingNames(sample.Values), ...Object.keys(simulatorEnv), 'FUNCTIONS_WORKER_RUNTIME']);
+    const known = new Set([...knownSettingNames(sample.Values), ...Object.keys(simulatorEnv), 'GRAPH_SIM_FAULTS', 'FUNCTIONS_WORKER_RUNTIME']);
     for (const name of Object.keys(sample.Values)) assert.ok(known.has(name), `sample sets unknown setting ${name}`);
   });
 });

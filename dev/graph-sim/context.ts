@@ -1,0 +1,23 @@
+import type { IncomingMessage } from 'node:http';
+import type { DirectoryUser } from './directory';
+import type { GraphSimOptions } from './options';
+import type { SimStore } from './store';
+import type { MailboxThrottle } from './throttle';
+
+/** What every handler gets: the directory, the mailboxes, limits and the server's own URL. */
+export interface SimContext {
+  users: DirectoryUser[];
+  distributionLists: string[];
+  store: SimStore;
+  options: GraphSimOptions;
+  throttle: MailboxThrottle;
+  baseUrl: string;
+  changed(): void;
+}
+
+export interface SimRequest {
+  req: IncomingMessage;
+  url: URL;
+  body: Buffer;
+  version: 'v1.0' | 'beta';
+}

@@ -1,0 +1,38 @@
+/**
+ * The simulated tenant's directory: the same company as the archiver simulator, with the cases
+ * mapping must handle: users with an Exchange Online mailbox, a user without one (its mailbox
+ * calls answer MailboxNotEnabledForRESTAPI), a guest, and a distribution list (not a user at all).
+ */
+import { createHash } from 'node:crypto';
+import { employees } from '../archiver-sim/directory';
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  mail: string | null;
+  userType: 'Member' | 'Guest';
+  /** False: the user exists but has no Exchange Online mailbox (unlicensed, on-premises, guest). */
+  hasMailbox: boolean;
+}
+
+const idOf = (upn: string) => {
+  const h = createHash('sha256').update(upn).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+export function seededDirectory(): DirectoryUser[] {
+  const users: DirectoryUser[] = employees
+    .filter((e) => e.email)
+    .map((e) => {
+      const mail = e.email!;
+      const upn = mail.replace('@contoso.example', '@contoso.onmicrosoft.example');
+      return { id: idOf(upn), displayName: e.name, userPrincipalName: upn, mail, userType: 'Member' as const, hasMailbox: mail !== 'sam.contractor@contoso.example' };
+    });
+  const guestUpn = 'partner_fabrikam.example#EXT#@contoso.onmicrosoft.example';
+  users.push({ id: idOf(guestUpn), displayName: 'Partner (Fabrikam)', userPrincipalName: guestUpn, mail: 'partner@fabrikam.example', userType: 'Guest', hasMailbox: false });
+  return users;
+}
+
+/** Addresses that are distribution lists: real recipients, but not users, so no mailbox to import into. */
+export const distributionLists = ['rates-desk@contoso.example'];

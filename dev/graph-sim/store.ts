@@ -1,0 +1,114 @@
+/**
+ * What landed in the simulated mailboxes: folders, messages, attachments and upload sessions.
+ * In memory, with a JSON dump to a folder (one file per message) so a person can look.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  isInline: boolean;
+  contentId: string | null;
+  content: Buffer;
+}
+
+export interface StoredMessage {
+  id: string;
+  folderId: string;
+  createdDateTime: string;
+  receivedDateTime: string;
+  sentDateTime: string | null;
+  isDraft: boolean;
+  isRead: boolean;
+  subject: string;
+  internetMessageId: string | null;
+  from: unknown;
+  toRecipients: unknown[];
+  ccRecipients: unknown[];
+  body: { contentType: string; content: string };
+  singleValueExtendedProperties: { id: string; value: string }[];
+  attachments: StoredAttachment[];
+  /** How it was created: JSON in a folder, MIME on /messages, or importMime. */
+  createdBy: 'json' | 'mime-draft' | 'importMime';
+}
+
+export interface StoredFolder {
+  id: string;
+  displayName: string;
+  parentFolderId: string;
+  wellKnownName?: string;
+}
+
+export interface UploadSession {
+  token: string;
+  userId: string;
+  messageId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  isInline: boolean;
+  contentId: string | null;
+  received: Buffer[];
+  receivedBytes: number;
+  expires: number;
+}
+
+export interface MailboxStore {
+  folders: Map<string, StoredFolder>;
+  messages: Map<string, StoredMessage>;
+}
+
+const WELL_KNOWN = ['inbox', 'drafts', 'sentitems', 'deleteditems', 'archive'];
+
+export class SimStore {
+  readonly mailboxes = new Map<string, MailboxStore>();
+  readonly uploads = new Map<string, UploadSession>();
+
+  mailbox(userId: string): MailboxStore {
+    let m = this.mailboxes.get(userId);
+    if (!m) {
+      m = { folders: new Map(), messages: new Map() };
+      const root = newId('root');
+      for (const name of WELL_KNOWN) {
+        const id = newId(name);
+        m.folders.set(id, { id, displayName: name === 'inbox' ? 'Inbox' : name === 'drafts' ? 'Drafts' : name === 'sentitems' ? 'Sent Items' : name === 'deleteditems' ? 'Deleted Items' : 'Archive', parentFolderId: root, wellKnownName: name });
+      }
+      this.mailboxes.set(userId, m);
+    }
+    return m;
+  }
+
+  /** Writes every mailbox under dir/<user>/<folder>/<message>.json (attachments as metadata and SHA-256 only). */
+  dump(dir: string, nameOf: (userId: string) => string): void {
+    rmSync(dir, { recursive: true, force: true });
+    for (const [userId, mb] of this.mailboxes) {
+      for (const folder of mb.folders.values()) {
+        const messages = [...mb.messages.values()].filter((m) => m.folderId === folder.id);
+        if (messages.length === 0) continue;
+        const folderDir = join(dir, safe(nameOf(userId)), safe(folder.displayName));
+        mkdirSync(folderDir, { recursive: true });
+        for (const m of messages) {
+          const { attachments, ...rest } = m;
+          const view = { ...rest, attachments: attachments.map(({ content, ...a }) => ({ ...a, sha256: sha256(content) })) };
+          writeFileSync(join(folderDir, `${m.receivedDateTime.replace(/[:.]/g, '-')}-${m.id.slice(-8)}.json`), `${JSON.stringify(view, null, 2)}\n`);
+        }
+      }
+    }
+  }
+}
+
+export function newId(prefix = 'AAMk'): string {
+  return `${prefix}${randomBytes(18).toString('base64url')}`;
+}
+
+function safe(name: string): string {
+  return name.replace(/[^\p{L}\p{N} ._@-]/gu, '_').slice(0, 120) || '_';
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}

@@ -1,0 +1,20 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { services } from '../shared/runtime/services';
+import { parseImportJob } from '../shared/jobs/import-job';
+import { importItem } from '../shared/importing/import-item';
+import { queues, STORAGE_CONNECTION } from '../shared/storage/layout';
+
+/** Queue: import one converted item into every mapped participant's mailbox. */
+export async function importer(message: unknown, context: InvocationContext): Promise<void> {
+  const job = parseImportJob(message);
+  const s = services();
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  const result = await importItem(job, { ...s, mailboxApi: s.mailboxApi, log: (m) => context.log(m) }, { dequeueCount });
+  context.log(`import ${job.connectorId}/${job.itemId}: ${result.status}, ${result.copies.length} mailbox copies, ${result.unmapped.length} unmapped participant(s)`);
+}
+
+app.storageQueue('importer', {
+  queueName: queues.importJobs,
+  connection: STORAGE_CONNECTION,
+  handler: importer,
+});

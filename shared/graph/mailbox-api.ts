@@ -1,0 +1,204 @@
+/**
+ * The Graph calls the importer makes, per mailbox, never more than 4 at once per mailbox from this
+ * instance (Exchange Online allows 4 concurrent requests per app and mailbox; more are answered 429).
+ * https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
+ */
+import type { Client } from '@microsoft/microsoft-graph-client';
+import pLimit from 'p-limit';
+import { GraphThrottledError, graphCode, graphStatus } from './errors';
+
+export const MAILBOX_CONCURRENCY = 4;
+/** Attachments under 3 MB are posted whole; 3 MB to 150 MB go through an upload session. */
+export const SMALL_ATTACHMENT_LIMIT = 3 * 1024 * 1024;
+/** Upload session chunks: under the 4 MB limit, in multiples of 320 KiB. */
+export const UPLOAD_CHUNK = 11 * 320 * 1024;
+
+export interface FileAttachment {
+  name: string;
+  contentType: string;
+  content: Buffer;
+  isInline: boolean;
+  contentId?: string;
+}
+
+export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox'; reason: string };
+
+const q = (s: string) => s.replace(/'/g, "''");
+
+export class MailboxApi {
+  private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly beta: Client,
+    private readonly options: { maxRetryAfterSeconds: number; uploadRetries?: number },
+  ) {}
+
+  /** Runs one request against a mailbox within its concurrency limit. */
+  private inMailbox<T>(userId: string, call: () => Promise<T>): Promise<T> {
+    let limit = this.limits.get(userId);
+    if (!limit) {
+      limit = pLimit(MAILBOX_CONCURRENCY);
+      this.limits.set(userId, limit);
+    }
+    return limit(call);
+  }
+
+  /** Is there a user with this address, and does it have an Exchange Online mailbox? */
+  async checkMailbox(address: string): Promise<MailboxCheck> {
+    const found = (await this.client
+      .api('/users')
+      .filter(`mail eq '${q(address)}' or userPrincipalName eq '${q(address)}'`)
+      .select('id,userPrincipalName,mail,userType')
+      .get()) as { value: { id: string; userPrincipalName: string }[] };
+    const user = found.value[0];
+    if (!user) return { status: 'no-user', reason: `no Microsoft 365 user has the address ${address}` };
+    try {
+      await this.inMailbox(user.id, () => this.client.api(`/users/${user.id}/mailFolders/inbox`).select('id').get());
+    } catch (err) {
+      if (graphStatus(err) === 404 && graphCode(err) === 'MailboxNotEnabledForRESTAPI') {
+        return { status: 'no-mailbox', reason: `${address} has no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)` };
+      }
+      throw err;
+    }
+    return { status: 'mailbox', userId: user.id, upn: user.userPrincipalName };
+  }
+
+  async findFolder(userId: string, displayName: string): Promise<string | undefined> {
+    const res = (await this.inMailbox(userId, () =>
+      this.client.api(`/users/${userId}/mailFolders`).filter(`displayName eq '${q(displayName)}'`).select('id,displayName').get(),
+    )) as { value: { id: string }[] };
+    return res.value[0]?.id;
+  }
+
+  /** Finds the folder or creates it; a concurrent creator's ErrorFolderExists means it is there now. */
+  async ensureFolder(userId: string, displayName: string): Promise<string> {
+    const existing = await this.findFolder(userId, displayName);
+    if (existing) return existing;
+    try {
+      const created = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders`).post({ displayName }))) as { id: string };
+      return created.id;
+    } catch (err) {
+      if (graphStatus(err) !== 409 || graphCode(err) !== 'ErrorFolderExists') throw err;
+      const raced = await this.findFolder(userId, displayName);
+      if (!raced) throw err;
+      return raced;
+    }
+  }
+
+  async findByExtendedProperty(userId: string, folderId: string, propertyId: string, value: string): Promise<string | undefined> {
+    const res = (await this.inMailbox(userId, () =>
+      this.client
+        .api(`/users/${userId}/mailFolders/${folderId}/messages`)
+        .filter(`singleValueExtendedProperties/any(ep: ep/id eq '${q(propertyId)}' and ep/value eq '${q(value)}')`)
+        .select('id')
+        .top(1)
+        .get(),
+    )) as { value: { id: string }[] };
+    return res.value[0]?.id;
+  }
+
+  async findByInternetMessageId(userId: string, folderId: string, internetMessageId: string): Promise<string | undefined> {
+    const res = (await this.inMailbox(userId, () =>
+      this.client.api(`/users/${userId}/mailFolders/${folderId}/messages`).filter(`internetMessageId eq '${q(internetMessageId)}'`).select('id').top(1).get(),
+    )) as { value: { id: string }[] };
+    return res.value[0]?.id;
+  }
+
+  async createMessage(userId: string, folderId: string, payload: unknown): Promise<string> {
+    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders/${folderId}/messages`).post(payload))) as { id: string };
+    return res.id;
+  }
+
+  /** beta importMime: the whole MIME message, base64, as text/plain. */
+  async importMime(userId: string, folderId: string, eml: Buffer): Promise<string> {
+    const res = (await this.inMailbox(userId, () =>
+      this.beta.api(`/users/${userId}/mailFolders/${folderId}/importMime`).header('Content-Type', 'text/plain').post(eml.toString('base64')),
+    )) as { id: string };
+    return res.id;
+  }
+
+  async listAttachments(userId: string, messageId: string): Promise<{ name: string; size: number }[]> {
+    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).select('id,name,size').get())) as {
+      value: { name: string; size: number }[];
+    };
+    return res.value;
+  }
+
+  async addAttachment(userId: string, messageId: string, a: FileAttachment): Promise<void> {
+    if (a.content.length >= SMALL_ATTACHMENT_LIMIT) return this.uploadAttachment(userId, messageId, a);
+    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).post(fileAttachmentJson(a)));
+  }
+
+  /**
+   * Upload session: PUT byte ranges to the pre-authenticated URL (no Authorization header),
+   * continuing from the server's nextExpectedRanges; a range whose answer was lost is sent again;
+   * an expired session is started over.
+   * https://learn.microsoft.com/en-us/graph/outlook-large-attachments
+   */
+  private async uploadAttachment(userId: string, messageId: string, a: FileAttachment): Promise<void> {
+    const retries = this.options.uploadRetries ?? 5;
+    for (let session = 0; session < 2; session++) {
+      const created = (await this.inMailbox(userId, () =>
+        this.client.api(`/users/${userId}/messages/${messageId}/attachments/createUploadSession`).post({
+          AttachmentItem: { attachmentType: 'file', name: a.name, size: a.content.length, contentType: a.contentType, isInline: a.isInline, contentId: a.contentId },
+        }),
+      )) as { uploadUrl: string };
+      let offset = 0;
+      let failures = 0;
+      while (offset < a.content.length) {
+        const end = Math.min(a.content.length, offset + UPLOAD_CHUNK) - 1;
+        let res: Response;
+        try {
+          res = await this.inMailbox(userId, () =>
+            fetch(created.uploadUrl, {
+              method: 'PUT',
+              headers: { 'Content-Range': `bytes ${offset}-${end}/${a.content.length}`, 'Content-Type': 'application/octet-stream' },
+              body: a.content.subarray(offset, end + 1),
+            }),
+          );
+        } catch (err) {
+          if (++failures > retries) throw err;
+          await delay(failures);
+          continue;
+        }
+        if (res.status === 201) return;
+        if (res.status === 200) {
+          const body = (await res.json()) as { nextExpectedRanges?: string[] };
+          offset = parseInt(body.nextExpectedRanges?.[0] ?? String(end + 1), 10);
+          failures = 0;
+          continue;
+        }
+        const text = await res.text();
+        if (res.status === 404) break; // session expired: start a new one
+        if (res.status === 429 || res.status === 503) {
+          const after = Number(res.headers.get('Retry-After') ?? 1);
+          if (after > this.options.maxRetryAfterSeconds || ++failures > retries) throw new GraphThrottledError(after);
+          await new Promise((r) => setTimeout(r, after * 1000));
+          continue;
+        }
+        if (res.status >= 500 && ++failures <= retries) {
+          await delay(failures);
+          continue;
+        }
+        throw Object.assign(new Error(`attachment upload of ${a.name} failed with HTTP ${res.status}: ${text.slice(0, 300)}`), { statusCode: res.status });
+      }
+    }
+    throw new Error(`attachment upload of ${a.name}: the upload session expired twice`);
+  }
+}
+
+export function fileAttachmentJson(a: FileAttachment) {
+  return {
+    '@odata.type': '#microsoft.graph.fileAttachment',
+    name: a.name,
+    contentType: a.contentType,
+    contentBytes: a.content.toString('base64'),
+    isInline: a.isInline,
+    ...(a.contentId ? { contentId: a.contentId } : {}),
+  };
+}
+
+function delay(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+}

@@ -1,0 +1,55 @@
+/**
+ * Graph answers kept in a table so that thousands of items per day do not ask Graph the same thing:
+ * whether an address has a mailbox (with a TTL: a negative answer is re-checked sooner) and the id
+ * of the connector folder in a mailbox.
+ */
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { isStatus } from '../storage/errors';
+import type { MailboxCheck } from '../graph/mailbox-api';
+
+export class GraphCache {
+  private readonly folders = new Map<string, string>();
+
+  constructor(private readonly table: TableClient, private readonly ttlMinutes: number) {}
+
+  async mailbox(address: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
+    const pk = address.toLowerCase();
+    try {
+      const e = await this.table.getEntity<{ json: string; checkedAt: string }>(pk, 'mailbox');
+      const result = JSON.parse(e.json) as MailboxCheck;
+      const ttl = this.ttlMinutes * 60_000 * (result.status === 'mailbox' ? 1 : 0.1);
+      if (Date.now() - Date.parse(e.checkedAt) < ttl) return result;
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+    const result = await check();
+    await this.table.upsertEntity({ partitionKey: pk, rowKey: 'mailbox', json: JSON.stringify(result), checkedAt: new Date().toISOString() }, 'Replace');
+    return result;
+  }
+
+  async folder(userId: string, displayName: string, ensure: () => Promise<string>): Promise<string> {
+    const rk = `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
+    const key = `${userId}/${rk}`;
+    const cached = this.folders.get(key);
+    if (cached) return cached;
+    try {
+      const e = await this.table.getEntity<{ folderId: string }>(userId, rk);
+      this.folders.set(key, e.folderId);
+      return e.folderId;
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+    const folderId = await ensure();
+    await this.table.upsertEntity({ partitionKey: userId, rowKey: rk, folderId, displayName }, 'Replace');
+    this.folders.set(key, folderId);
+    return folderId;
+  }
+
+  /** The folder was deleted in the mailbox: look it up (or create it) again next time. */
+  async forgetFolder(userId: string, displayName: string): Promise<void> {
+    const rk = `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
+    this.folders.delete(`${userId}/${rk}`);
+    await this.table.deleteEntity(userId, rk).catch(() => undefined);
+  }
+}

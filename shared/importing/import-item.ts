@@ -1,0 +1,176 @@
+/**
+ * Imports one converted item into every mapped participant's mailbox, exactly once per mailbox:
+ * - the ledger says whether a copy is complete;
+ * - without a ledger row, Graph is asked by the item's de-duplication property (or Message-ID in
+ *   importMime mode) before anything is created, so a crash between create and ledger write does not
+ *   give a second copy;
+ * - a create whose outcome is unknown (5xx, dropped connection) is looked up before it is repeated;
+ * - attachments are reconciled against what the message has before the copy counts as complete.
+ * Mailboxes are independent: one failing copy retries (and finally is dead-lettered with its reason)
+ * while the others succeed. A long Retry-After re-queues the job with that delay.
+ */
+import type { QueueClient } from '@azure/storage-queue';
+import type { AppSettings, ConnectorSettings } from '../config/settings';
+import type { StorageClients } from '../storage/clients';
+import { containers } from '../storage/layout';
+import { sendJsonMessage } from '../storage/queue-messages';
+import type { ImportJob } from '../jobs/import-job';
+import type { RunStatusStore } from '../runs/run-status';
+import type { DeadLetterStore } from '../runs/dead-letters';
+import { readRawItem } from '../converting/raw-item';
+import type { MailboxApi } from '../graph/mailbox-api';
+import { GraphThrottledError, graphCode, graphStatus, isAmbiguous } from '../graph/errors';
+import type { MappingStore } from '../mapping/mapping-store';
+import { readItemMessage, type ItemMessage } from './eml';
+import type { GraphCache } from './graph-cache';
+import type { ImportLedger } from './ledger';
+import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, messagePayload } from './message-payload';
+import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
+import type { UnmappedStore } from './unmapped';
+
+/** Must equal host.json extensions.queues.maxDequeueCount (a test keeps them equal). */
+export const IMPORT_MAX_DEQUEUE = 5;
+/** Throttling re-queues are not failures, but not endless either. */
+const MAX_REQUEUES = 50;
+/** importMime sends the whole message base64 in one request, which must stay under 4 MB. */
+const IMPORT_MIME_MAX_BYTES = 2_900_000;
+
+export interface ImportDeps {
+  settings: Pick<AppSettings, 'connectors' | 'mapping' | 'import'>;
+  storage: StorageClients;
+  runStatus: RunStatusStore;
+  deadLetters: DeadLetterStore;
+  importQueue: QueueClient;
+  mapping: MappingStore;
+  graphCache: GraphCache;
+  ledger: ImportLedger;
+  unmapped: UnmappedStore;
+  mailboxApi: MailboxApi;
+  log?: (message: string) => void;
+}
+
+export type CopyOutcome = 'imported' | 'duplicate';
+
+export interface ImportResult {
+  status: 'imported' | 'unmapped' | 'requeued' | 'partial';
+  copies: { upn: string; outcome: CopyOutcome | 'failed'; reason?: string }[];
+  unmapped: { number: string; reason: string }[];
+}
+
+export async function importItem(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
+  const log = deps.log ?? (() => undefined);
+  const connector = deps.settings.connectors.find((c) => c.id === job.connectorId);
+  if (!connector) throw new Error(`import job for connector "${job.connectorId}", which is not configured`);
+
+  const [raw, eml] = await Promise.all([
+    deps.storage.blob.getContainerClient(containers.rawItems).getBlobClient(job.rawPath).downloadToBuffer(),
+    deps.storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath).downloadToBuffer(),
+  ]);
+  const valid = readRawItem(raw, connector.product);
+  const resolution = await resolveMailboxes(valid.item.participants, valid.timestamp, connector, {
+    mapping: deps.mapping,
+    cache: deps.graphCache,
+    api: deps.mailboxApi,
+    defaultRegion: deps.settings.mapping.defaultRegion,
+  });
+
+  if (resolution.mailboxes.length === 0) {
+    const reasons = resolution.unmapped.map((u) => `${u.number}: ${u.reason}`);
+    await deps.unmapped.record(job, resolution.unmapped.map((u) => u.number), reasons);
+    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', reasons.join(' | '));
+    log(`item ${job.itemId} of ${job.connectorId} maps to no mailbox; kept for re-drive`);
+    return { status: 'unmapped', copies: [], unmapped: resolution.unmapped };
+  }
+
+  const message = await readItemMessage(eml);
+  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, deps)));
+  const copies: ImportResult['copies'] = [];
+  let throttledFor = 0;
+  const failures: { mb: TargetMailbox; reason: string }[] = [];
+  settled.forEach((s, i) => {
+    const mb = resolution.mailboxes[i];
+    if (s.status === 'fulfilled') copies.push({ upn: mb.upn, outcome: s.value });
+    else if (s.reason instanceof GraphThrottledError) throttledFor = Math.max(throttledFor, s.reason.retryAfterSeconds);
+    else failures.push({ mb, reason: describe(s.reason) });
+  });
+  for (const c of copies) await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
+
+  if (throttledFor > 0 && job.attempt < MAX_REQUEUES) {
+    // Waiting minutes inside an invocation wastes it; the queue waits for us. Done copies are in the ledger.
+    await sendJsonMessage(deps.importQueue, { ...job, attempt: job.attempt + 1 } satisfies ImportJob, { visibilityDelaySeconds: Math.min(throttledFor, 7 * 24 * 3600) });
+    log(`item ${job.itemId}: Graph throttled for ${throttledFor} s; re-queued with that delay`);
+    return { status: 'requeued', copies, unmapped: resolution.unmapped };
+  }
+  if (throttledFor > 0) failures.push(...resolution.mailboxes.filter((mb) => !copies.some((c) => c.upn === mb.upn) && !failures.some((f) => f.mb === mb)).map((mb) => ({ mb, reason: `still throttled after ${MAX_REQUEUES} re-queues` })));
+
+  if (failures.length > 0) {
+    if (delivery.dequeueCount < IMPORT_MAX_DEQUEUE) {
+      // Let the queue retry; the copies that succeeded are in the ledger and are skipped next time.
+      throw new Error(`import of ${job.itemId} failed for ${failures.map((f) => `${f.mb.upn}: ${f.reason}`).join('; ')}`);
+    }
+    for (const f of failures) {
+      await deps.deadLetters.record({ connectorId: job.connectorId, stage: 'import', key: `${job.itemId}@${f.mb.upn}`, reason: f.reason, input: `${containers.mime}/${job.emlPath}`, runId: job.runId });
+      await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${f.mb.upn}`, 'failed', f.reason);
+      copies.push({ upn: f.mb.upn, outcome: 'failed', reason: f.reason });
+    }
+    return { status: 'partial', copies, unmapped: resolution.unmapped };
+  }
+  await deps.unmapped.remove(job.connectorId, job.itemId);
+  return { status: 'imported', copies, unmapped: resolution.unmapped };
+}
+
+async function importCopy(mb: TargetMailbox, connector: ConnectorSettings, job: ImportJob, message: ItemMessage, eml: Buffer, deps: ImportDeps): Promise<CopyOutcome> {
+  const api = deps.mailboxApi;
+  const entry = await deps.ledger.get(mb.userId, job.connectorId, job.itemId);
+  if (entry?.state === 'complete') return 'duplicate';
+  const folderId = await deps.graphCache.folder(mb.userId, connector.folderName, () => api.ensureFolder(mb.userId, connector.folderName));
+  const useMime = deps.settings.import.mode === 'importMime' && eml.length <= IMPORT_MIME_MAX_BYTES;
+  const lookup = () =>
+    useMime
+      ? api.findByInternetMessageId(mb.userId, folderId, message.internetMessageId)
+      : api.findByExtendedProperty(mb.userId, folderId, DEDUP_PROPERTY_ID, dedupValue(job.connectorId, job.itemId));
+
+  let messageId = entry?.messageId ?? (await lookup());
+  const existed = messageId !== undefined;
+  if (!messageId) {
+    try {
+      messageId = useMime
+        ? await api.importMime(mb.userId, folderId, eml)
+        : await api.createMessage(mb.userId, folderId, messagePayload(message, job.connectorId, job.itemId).payload);
+    } catch (err) {
+      if (graphStatus(err) === 404 && graphCode(err) === 'ErrorItemNotFound') {
+        // The folder was deleted in the mailbox since we cached its id.
+        await deps.graphCache.forgetFolder(mb.userId, connector.folderName);
+        throw err;
+      }
+      if (!isAmbiguous(err)) throw err;
+      // The create may have happened: look before creating again.
+      messageId = await lookup();
+      if (!messageId) throw err;
+    }
+    await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'created' });
+  }
+  if (!useMime) {
+    // Add what the message does not have yet (a create that carried them, or a crashed earlier attempt, may have added some).
+    const { deferred } = messagePayload(message, job.connectorId, job.itemId);
+    const wanted = existed ? attachmentsOf(message) : deferred;
+    if (wanted.length > 0) {
+      const present = existed || deferred.length > 0 ? await api.listAttachments(mb.userId, messageId) : [];
+      const remaining = [...present];
+      for (const a of wanted) {
+        const at = remaining.findIndex((p) => p.name === a.name && p.size === a.content.length);
+        if (at >= 0) remaining.splice(at, 1);
+        else await api.addAttachment(mb.userId, messageId, a);
+      }
+    }
+  }
+  await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'complete' });
+  return 'imported';
+}
+
+function describe(err: unknown): string {
+  const status = graphStatus(err);
+  const code = graphCode(err);
+  const message = (err as Error)?.message ?? String(err);
+  return [status ? `HTTP ${status}` : undefined, code, message].filter(Boolean).join(' ');
+}

@@ -1,0 +1,36 @@
+/**
+ * The import ledger: (mailbox, item) -> the Graph message it became. A row is written when the
+ * message exists ("created") and marked "complete" once every attachment is on it, so a retried job
+ * neither creates a second message nor leaves one without its attachments.
+ */
+import type { TableClient } from '@azure/data-tables';
+import { isStatus } from '../storage/errors';
+import { percentEncode } from '../text/percent-encode';
+
+export interface LedgerEntry {
+  messageId: string;
+  folderId: string;
+  state: 'created' | 'complete';
+}
+
+export class ImportLedger {
+  constructor(private readonly table: TableClient) {}
+
+  private static key(connectorId: string, itemId: string): string {
+    return percentEncode(`${connectorId}:${itemId}`);
+  }
+
+  async get(userId: string, connectorId: string, itemId: string): Promise<LedgerEntry | undefined> {
+    try {
+      const e = await this.table.getEntity<LedgerEntry>(userId, ImportLedger.key(connectorId, itemId));
+      return { messageId: e.messageId, folderId: e.folderId, state: e.state };
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  async put(userId: string, connectorId: string, itemId: string, entry: LedgerEntry): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: userId, rowKey: ImportLedger.key(connectorId, itemId), ...entry, at: new Date().toISOString() }, 'Replace');
+  }
+}

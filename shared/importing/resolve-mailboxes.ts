@@ -1,0 +1,71 @@
+/**
+ * Who gets a copy. Per participant: the custom mapping (if on) at the item's own time, then the
+ * email the archiver gives for registered users (if automatic mapping is on). An address counts only
+ * when Graph confirms a user with an Exchange Online mailbox; every participant that maps to none is
+ * reported with the reasons.
+ */
+import type { CountryCode } from 'libphonenumber-js';
+import type { ConnectorSettings } from '../config/settings';
+import type { Participant } from '../converting/raw-item';
+import type { MailboxApi } from '../graph/mailbox-api';
+import type { MappingStore } from '../mapping/mapping-store';
+import { toE164 } from '../mapping/phone';
+import type { GraphCache } from './graph-cache';
+
+export interface TargetMailbox {
+  userId: string;
+  upn: string;
+  address: string;
+  via: 'custom' | 'email';
+  numbers: string[];
+}
+
+export interface Resolution {
+  mailboxes: TargetMailbox[];
+  unmapped: { number: string; reason: string }[];
+}
+
+export interface ResolveDeps {
+  mapping: MappingStore;
+  cache: GraphCache;
+  api: MailboxApi;
+  defaultRegion: CountryCode;
+}
+
+export async function resolveMailboxes(participants: Participant[], at: Date, connector: ConnectorSettings, deps: ResolveDeps): Promise<Resolution> {
+  const byUser = new Map<string, TargetMailbox>();
+  const unmapped: Resolution['unmapped'] = [];
+  const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
+
+  for (const p of participants) {
+    const number = toE164(p.number, deps.defaultRegion) ?? p.number;
+    const reasons: string[] = [];
+    let target: TargetMailbox | undefined;
+    if (connector.customMapping) {
+      const mapped = await deps.mapping.lookup(connector.id, number, at);
+      if (!mapped) reasons.push('not in the custom mapping at the item\'s time');
+      else {
+        const check = await confirm(mapped);
+        if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: mapped, via: 'custom', numbers: [number] };
+        else reasons.push(`custom mapping: ${check.reason}`);
+      }
+    }
+    if (!target && connector.autoMapping) {
+      if (!p.email) reasons.push('the archiver gives no email address');
+      else {
+        const check = await confirm(p.email);
+        if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: p.email, via: 'email', numbers: [number] };
+        else reasons.push(`email: ${check.reason}`);
+      }
+    }
+    if (!connector.customMapping && !connector.autoMapping) reasons.push('both custom and automatic mapping are off');
+    if (!target) {
+      unmapped.push({ number, reason: reasons.join('; ') });
+      continue;
+    }
+    const existing = byUser.get(target.userId);
+    if (existing) existing.numbers.push(number);
+    else byUser.set(target.userId, target);
+  }
+  return { mailboxes: [...byUser.values()], unmapped };
+}
