@@ -63,7 +63,7 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
       const dumpDir = join(localDir, 'graph-sim');
       const graph = await startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: graphPort, dumpDir });
       stopping.push(graph.close);
-      notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, dump in ${dumpDir})`);
+      notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, and as files in ${join(dumpDir, "mailboxes")})`);
     }
     return {
       settings,

@@ -19,6 +19,8 @@ export const graphSimOptionsSchema = z.object({
   latencyMs: z.coerce.number().int().min(0).default(0),
   uploadSessionMinutes: z.coerce.number().min(0.01).default(15),
   seed: z.coerce.number().int().default(1),
+  /** Mailboxes (UPN or id) whose every request fails with 500: a mailbox in trouble while the others are fine. */
+  failUsers: z.array(z.string()).default([]),
   /** Where the mailboxes are dumped as JSON after changes (none: no dump). */
   dumpDir: z.string().optional(),
 });

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { GraphHttpError, graphError, sendJson } from './errors';
 import { distributionLists, seededDirectory, type DirectoryUser } from './directory';
 import { graphSimOptionsSchema, type GraphSimOptions, type GraphSimOptionsInput } from './options';
@@ -55,7 +56,9 @@ const routes: Route[] = [
 
 export async function startGraphSimulator(input: GraphSimOptionsInput & { port?: number; users?: DirectoryUser[] } = {}): Promise<GraphSimulator> {
   let options = graphSimOptionsSchema.parse(input);
-  const store = new SimStore();
+  // Mailboxes live on across restarts when there is a dump folder, as the local stack's Azurite data does.
+  const stateDir = options.dumpDir ? join(options.dumpDir, 'state') : undefined;
+  const store = stateDir ? SimStore.load(stateDir) : new SimStore();
   const throttle = new MailboxThrottle(() => options);
   const random = new Random(options.seed);
   const requests = { total: 0, byRoute: {} as Record<string, number> };
@@ -63,7 +66,9 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
   const users = input.users ?? seededDirectory();
   const nameOf = (id: string) => users.find((u) => u.id === id)?.userPrincipalName ?? id;
   const dump = () => {
-    if (options.dumpDir) store.dump(options.dumpDir, nameOf);
+    if (!options.dumpDir || !stateDir) return;
+    store.save(stateDir);
+    store.dump(join(options.dumpDir, 'mailboxes'), nameOf);
   };
   const ctx: SimContext = {
     users,
@@ -76,8 +81,11 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     baseUrl: '',
     changed() {
       if (!options.dumpDir) return;
-      clearTimeout(dumpTimer);
-      dumpTimer = setTimeout(dump, 200);
+      // Batched: a busy import writes the files about once a second, not per message.
+      dumpTimer ??= setTimeout(() => {
+        dumpTimer = undefined;
+        dump();
+      }, 1000);
     },
   };
 
@@ -94,8 +102,9 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     } catch {
       return graphError(req, res, 413, 'RequestEntityTooLarge', 'The request is larger than 4 MB.');
     }
-    if (options.latencyMs > 0) await new Promise((r) => setTimeout(r, options.latencyMs));
     requests.total++;
+    // Latency is spent holding the mailbox's concurrency slot, as a slow service does.
+    const latency = () => (options.latencyMs > 0 ? new Promise((r) => setTimeout(r, options.latencyMs)) : Promise.resolve());
 
     const upload = /^\/upload\/AttachmentSessions\/([^/]+)$/.exec(url.pathname);
     if (upload && req.method === 'PUT') {
@@ -104,6 +113,7 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
       try {
         if (injectFault(req, res)) return;
         if (session) release = throttle.enter(session.userId, body.length);
+        await latency();
         const answer = messages.uploadChunk(ctx, { req, url, body, version: 'v1.0' }, upload[1]);
         if (answer.body) sendJson(res, answer.status, answer.body, answer.headers);
         else {
@@ -134,8 +144,12 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
       if (injectFault(req, res)) return;
       if (route[3]) {
         const owner = findUser(ctx, groups[0]);
+        if (owner && options.failUsers.some((u) => u.toLowerCase() === owner.userPrincipalName.toLowerCase() || u === owner.id)) {
+          throw new GraphHttpError(500, 'InternalServerError', 'Simulated mailbox failure.');
+        }
         if (owner) release = throttle.enter(owner.id, req.method === 'GET' ? 0 : body.length);
       }
+      await latency();
       const result = await route[2](ctx, { req, url, body, version: version[1] as 'v1.0' | 'beta' }, ...groups);
       const [status, payload] = Array.isArray(result) ? (result as [number, unknown]) : [200, result];
       sendJson(res, status, payload);
@@ -216,6 +230,7 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     close: () =>
       new Promise<void>((resolve) => {
         clearTimeout(dumpTimer);
+        dumpTimer = undefined;
         dump();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -2,7 +2,7 @@
  * What landed in the simulated mailboxes: folders, messages, attachments and upload sessions.
  * In memory, with a JSON dump to a folder (one file per message) so a person can look.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -80,6 +80,40 @@ export class SimStore {
       this.mailboxes.set(userId, m);
     }
     return m;
+  }
+
+  /** Saves everything under dir (state.json plus one file per attachment) so a restarted simulator has it back. */
+  save(dir: string): void {
+    mkdirSync(join(dir, 'attachments'), { recursive: true });
+    const mailboxes = [...this.mailboxes.entries()].map(([userId, mb]) => ({
+      userId,
+      folders: [...mb.folders.values()],
+      messages: [...mb.messages.values()].map((m) => ({ ...m, attachments: m.attachments.map(({ content: _c, ...a }) => a) })),
+    }));
+    for (const mb of this.mailboxes.values()) {
+      for (const m of mb.messages.values()) {
+        for (const a of m.attachments) {
+          const file = join(dir, 'attachments', a.id);
+          if (!existsSync(file)) writeFileSync(file, a.content);
+        }
+      }
+    }
+    writeFileSync(join(dir, 'state.json.tmp'), JSON.stringify({ mailboxes }));
+    renameSync(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
+  }
+
+  static load(dir: string): SimStore {
+    const store = new SimStore();
+    const file = join(dir, 'state.json');
+    if (!existsSync(file)) return store;
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { mailboxes: { userId: string; folders: StoredFolder[]; messages: (Omit<StoredMessage, 'attachments'> & { attachments: Omit<StoredAttachment, 'content'>[] })[] }[] };
+    for (const mb of state.mailboxes) {
+      store.mailboxes.set(mb.userId, {
+        folders: new Map(mb.folders.map((f) => [f.id, f])),
+        messages: new Map(mb.messages.map((m) => [m.id, { ...m, attachments: m.attachments.map((a) => ({ ...a, content: readFileSync(join(dir, 'attachments', a.id)) })) }])),
+      });
+    }
+    return store;
   }
 
   /** Writes every mailbox under dir/<user>/<folder>/<message>.json (attachments as metadata and SHA-256 only). */

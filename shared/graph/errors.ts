@@ -6,6 +6,17 @@ export class GraphThrottledError extends Error {
   }
 }
 
+/**
+ * The Retry-After of a throttling error, also after the Graph SDK re-wrapped it: the SDK turns an
+ * error thrown by middleware into a GraphError whose code is the original error's name.
+ */
+export function throttledFor(err: unknown): number | undefined {
+  if (err instanceof GraphThrottledError) return err.retryAfterSeconds;
+  if (graphCode(err) !== 'GraphThrottledError') return undefined;
+  const m = /retry after (\d+) s/.exec((err as Error).message ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The parts of a Graph SDK error (GraphError) the importer acts on. */
 export function graphStatus(err: unknown): number | undefined {
   const s = (err as { statusCode?: unknown })?.statusCode;

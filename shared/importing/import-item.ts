@@ -19,7 +19,7 @@ import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
 import { readRawItem } from '../converting/raw-item';
 import type { MailboxApi } from '../graph/mailbox-api';
-import { GraphThrottledError, graphCode, graphStatus, isAmbiguous } from '../graph/errors';
+import { graphCode, graphStatus, isAmbiguous, throttledFor as throttledSeconds } from '../graph/errors';
 import type { MappingStore } from '../mapping/mapping-store';
 import { readItemMessage, type ItemMessage } from './eml';
 import type { GraphCache } from './graph-cache';
@@ -90,7 +90,7 @@ export async function importItem(job: ImportJob, deps: ImportDeps, delivery: { d
   settled.forEach((s, i) => {
     const mb = resolution.mailboxes[i];
     if (s.status === 'fulfilled') copies.push({ upn: mb.upn, outcome: s.value });
-    else if (s.reason instanceof GraphThrottledError) throttledFor = Math.max(throttledFor, s.reason.retryAfterSeconds);
+    else if (throttledSeconds(s.reason) !== undefined) throttledFor = Math.max(throttledFor, throttledSeconds(s.reason)!);
     else failures.push({ mb, reason: describe(s.reason) });
   });
   for (const c of copies) await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
