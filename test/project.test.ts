@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHostConfig } from '../dev/host/host-config';
 import { QUEUE_MESSAGE_ENCODING } from '../shared/storage/queue-messages';
+import { IMPORT_MAX_DEQUEUE } from '../shared/importing/import-item';
 import { appSettingDeclarations, connectorSettingDeclarations } from '../shared/config/settings';
 
 const root = join(__dirname, '..', '..');
@@ -13,6 +14,10 @@ const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string
 describe('project wiring', () => {
   it('the app encodes queue messages the way host.json tells the Functions host to decode them', () => {
     assert.equal(readHostConfig(join(root, 'host.json')).queues.messageEncoding, QUEUE_MESSAGE_ENCODING);
+  });
+
+  it('the importer dead-letters a failing copy on the delivery host.json makes the last', () => {
+    assert.equal(readHostConfig(join(root, 'host.json')).queues.maxDequeueCount, IMPORT_MAX_DEQUEUE);
   });
 
   it('host.json targets Functions 2.0 with the v4 extension bundle', () => {

@@ -1,0 +1,103 @@
+/**
+ * `npm run bench [-- --items N]` (default 10,000): one archive cycle of N items through the real
+ * functions on the dev host (scheduler, fetcher, converter, importer) against Azurite and the two
+ * simulators, each in its own process. Prints end-to-end items/s, Graph requests per imported
+ * mailbox copy, storage operations per item and this process's peak RSS. Figures, not assertions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
+import { join } from 'node:path';
+import { startAzurite } from './azurite';
+import { DevHost, functionFiles, loadFunctions } from './host/dev-host';
+import { loadSettings } from '../shared/config/settings';
+import { createStorageClients } from '../shared/storage/clients';
+import { ensureStorageLayout } from '../shared/storage/provision';
+import { RunStatusStore } from '../shared/runs/run-status';
+import { tables } from '../shared/storage/layout';
+import { buildRunReport } from './run-report';
+import { appRoot } from './stack-storage';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 3) throw new Error(`${name} must be a whole number of at least 3`);
+  return v;
+}
+
+async function child(script: string, env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(__dirname, script), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (c: Buffer) => {
+      const m = /listening on (http:\/\/\S+)/.exec(c.toString());
+      if (m) resolve(m[1]);
+    });
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { url, proc };
+}
+
+async function main(): Promise<void> {
+  const items = arg('--items', 10_000);
+  const perProduct = Math.ceil(items / 3);
+  const azurite = await startAzurite();
+  const archiver = await child('archiver-sim/main.js', { ...process.env, ARCHIVER_SIM_ITEMS_PER_DAY: String(perProduct), ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0', ARCHIVER_SIM_FAULTS: '' });
+  const graph = await child('graph-sim/main.js', { ...process.env, GRAPH_SIM_FAULTS: '' });
+  const storagePorts = new Set(Object.values(azurite.ports).map(String));
+  let storageOps = 0;
+  subscribe('http.client.request.start', (message) => {
+    const host = String((message as { request: { host?: string; getHeader(n: string): unknown } }).request.getHeader('host') ?? '');
+    if (storagePorts.has(host.split(':')[1] ?? '')) storageOps++;
+  });
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  try {
+    Object.assign(process.env, {
+      AzureWebJobsStorage: azurite.connectionString,
+      ARCHIVE_SCHEDULE: '0 0 2 * * *',
+      ARCHIVE_CONNECTORS: 'enterprise,o2,whatsapp',
+      ...Object.fromEntries(
+        (['enterprise', 'o2', 'whatsapp'] as const).flatMap((id, i) => [
+          [`CONNECTOR__${id.toUpperCase()}__PRODUCT`, ['enterprise-number', 'o2-network', 'whatsapp'][i]],
+          [`CONNECTOR__${id.toUpperCase()}__ARCHIVER_URL`, archiver.url],
+          [`CONNECTOR__${id.toUpperCase()}__USERNAME`, `bench-${id}`],
+          [`CONNECTOR__${id.toUpperCase()}__PASSWORD`, 'local-simulator-only'],
+        ]),
+      ),
+      GRAPH_ENDPOINT: graph.url,
+      FETCH_PAGE_SIZE: '500',
+    });
+    const settings = loadSettings(process.env);
+    const storage = createStorageClients(settings.storage);
+    await ensureStorageLayout(storage, { devHost: true });
+    const host = new DevHost(loadFunctions(functionFiles(appRoot)), { appRoot, log: () => undefined, hostConfig: { maxPollingIntervalMs: 500 }, blobScanIntervalMs: 500 });
+    await host.start();
+    console.log(`bench: one cycle of about ${perProduct * 3} items (3 products x ${perProduct}) through scheduler, fetcher, converter and importer`);
+    const started = Date.now();
+    storageOps = 0;
+    await host.runNow('scheduler');
+    await host.waitForIdle({ timeoutMs: 60 * 60_000, pollMs: 500 });
+    const seconds = (Date.now() - started) / 1000;
+    await host.stop();
+    const report = await buildRunReport(new RunStatusStore(storage.table(tables.runStatus)), { startedAt: new Date(started - 1000), invocations: {}, poisoned: [] });
+    const sum = (k: 'fetched' | 'converted' | 'imported' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
+    const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as { requests: { total: number } };
+    console.log(`  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('imported')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`);
+    console.log(`  end to end: ${seconds.toFixed(1)} s = ${(sum('fetched') / seconds).toFixed(1)} items/s`);
+    console.log(`  Graph requests per imported copy: ${(stats.requests.total / Math.max(1, sum('imported'))).toFixed(2)} (${stats.requests.total} requests)`);
+    console.log(`  storage operations per item: ${(storageOps / Math.max(1, sum('fetched'))).toFixed(1)} (${storageOps} operations, dev host polling included)`);
+    console.log(`  peak RSS of the app process: ${(peak / 1048576).toFixed(0)} MB`);
+  } finally {
+    clearInterval(sampler);
+    archiver.proc.kill();
+    graph.proc.kill();
+    await azurite.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(1);
+  },
+);
