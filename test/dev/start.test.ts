@@ -71,6 +71,24 @@ describe('npm start (the real entry point)', () => {
 
     const report = JSON.parse(readFileSync(join(dataDir, 'last-run.json'), 'utf8')) as RunReport;
     assert.equal(report.ok, true);
+
+    // What landed in the simulated mailboxes: each reported copy once, received (not a draft), in its connector's folder.
+    const state = JSON.parse(readFileSync(join(dataDir, 'graph-sim', 'state', 'state.json'), 'utf8')) as {
+      mailboxes: { folders: { id: string; displayName: string }[]; messages: { folderId: string; isDraft: boolean; receivedDateTime: string; singleValueExtendedProperties: { value: string }[] }[] }[];
+    };
+    const landed = state.mailboxes.flatMap((mb) => mb.messages.map((m) => ({ ...m, folder: mb.folders.find((f) => f.id === m.folderId)?.displayName })));
+    const imported = Object.values(report.connectors).reduce((n, c) => n + c.imported, 0);
+    assert.ok(imported > 0);
+    assert.equal(landed.length, imported, 'one message per reported mailbox copy');
+    assert.ok(landed.every((m) => !m.isDraft), 'no drafts');
+    const folders = { enterprise: 'Enterprise Number Archiver', o2: 'O2 SMS and Voice Network Archiver', whatsapp: 'WhatsApp Archiver' } as Record<string, string>;
+    for (const m of landed) {
+      const connector = m.singleValueExtendedProperties.find((p) => /^(enterprise|o2|whatsapp):/.test(p.value))!.value.split(':')[0];
+      assert.equal(m.folder, folders[connector]);
+    }
+    const keys = landed.map((m) => `${m.folderId}|${m.singleValueExtendedProperties.map((p) => p.value).join()}`);
+    assert.equal(new Set(keys).size, keys.length, 'no item twice in a mailbox');
+    for (const items of Object.values(report.unmapped)) for (const u of items) assert.ok(u.reasons.length > 0 && u.reasons.every((r) => r.length > 0), 'unmapped items carry reasons');
     const azurite = await startAzurite({ ports, location: join(dataDir, 'azurite') });
     try {
       const source = new SeededItemSource({ seed: simulatorOptionsSchema.parse({}).seed, itemsPerDay: 30, largeAttachmentBytes: 0 });
