@@ -1,5 +1,9 @@
 import { app } from '@azure/functions';
 import { appSettings } from '../shared/config/settings';
+import { setupTelemetry } from '../shared/telemetry/setup';
+
+// Telemetry first, so that everything after it (including a settings failure) reaches Application Insights.
+setupTelemetry(process.env);
 
 // Validate every app setting when the app starts, so a bad setting stops start-up with a message
 // naming it instead of failing the first invocation hours later.

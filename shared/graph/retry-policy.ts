@@ -7,6 +7,7 @@
  */
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { GraphThrottledError } from './errors';
+import { countThrottled } from '../telemetry/metrics';
 
 export interface RetryPolicyOptions {
   maxRetries: number;
@@ -41,6 +42,7 @@ export class RetryPolicy implements Middleware {
       }
       const status = context.response?.status ?? 0;
       const throttled = THROTTLED.has(status);
+      if (throttled) countThrottled();
       if (!throttled && !(idempotent && TRANSIENT.has(status))) return;
       const retryAfter = retryAfterSeconds(context.response?.headers.get('Retry-After'));
       if (throttled && retryAfter !== undefined && retryAfter > this.options.maxRetryAfterSeconds) throw new GraphThrottledError(retryAfter);

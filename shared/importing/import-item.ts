@@ -26,6 +26,7 @@ import type { GraphCache } from './graph-cache';
 import type { ImportLedger } from './ledger';
 import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, messagePayload } from './message-payload';
 import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
+import { countBytesImported, forConnector } from '../telemetry/metrics';
 import type { UnmappedStore } from './unmapped';
 
 /** Must equal host.json extensions.queues.maxDequeueCount (a test keeps them equal). */
@@ -57,7 +58,11 @@ export interface ImportResult {
   unmapped: { number: string; reason: string }[];
 }
 
-export async function importItem(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
+export function importItem(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
+  return forConnector(job.connectorId, () => importItemFor(job, deps, delivery));
+}
+
+async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
   const log = deps.log ?? (() => undefined);
   const connector = deps.settings.connectors.find((c) => c.id === job.connectorId);
   if (!connector) throw new Error(`import job for connector "${job.connectorId}", which is not configured`);
@@ -86,22 +91,30 @@ export async function importItem(job: ImportJob, deps: ImportDeps, delivery: { d
   const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, deps)));
   const copies: ImportResult['copies'] = [];
   let throttledFor = 0;
+  const throttled: TargetMailbox[] = [];
   const failures: { mb: TargetMailbox; reason: string }[] = [];
   settled.forEach((s, i) => {
     const mb = resolution.mailboxes[i];
     if (s.status === 'fulfilled') copies.push({ upn: mb.upn, outcome: s.value });
-    else if (throttledSeconds(s.reason) !== undefined) throttledFor = Math.max(throttledFor, throttledSeconds(s.reason)!);
+    else if (throttledSeconds(s.reason) !== undefined) {
+      throttled.push(mb);
+      throttledFor = Math.max(throttledFor, throttledSeconds(s.reason)!);
+    }
     else failures.push({ mb, reason: describe(s.reason) });
   });
-  for (const c of copies) await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
+  for (const c of copies) {
+    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
+    if (c.outcome === 'imported') countBytesImported(job.connectorId, eml.length);
+  }
 
-  if (throttledFor > 0 && job.attempt < MAX_REQUEUES) {
+  if (throttled.length > 0 && job.attempt < MAX_REQUEUES) {
     // Waiting minutes inside an invocation wastes it; the queue waits for us. Done copies are in the ledger.
-    await sendJsonMessage(deps.importQueue, { ...job, attempt: job.attempt + 1 } satisfies ImportJob, { visibilityDelaySeconds: Math.min(throttledFor, 7 * 24 * 3600) });
-    log(`item ${job.itemId}: Graph throttled for ${throttledFor} s; re-queued with that delay`);
+    const delay = Math.min(Math.max(1, throttledFor), 7 * 24 * 3600);
+    await sendJsonMessage(deps.importQueue, { ...job, attempt: job.attempt + 1 } satisfies ImportJob, { visibilityDelaySeconds: delay });
+    log(`item ${job.itemId}: Graph throttled ${throttled.length} mailbox copies for ${delay} s; re-queued with that delay`);
     return { status: 'requeued', copies, unmapped: resolution.unmapped };
   }
-  if (throttledFor > 0) failures.push(...resolution.mailboxes.filter((mb) => !copies.some((c) => c.upn === mb.upn) && !failures.some((f) => f.mb === mb)).map((mb) => ({ mb, reason: `still throttled after ${MAX_REQUEUES} re-queues` })));
+  failures.push(...throttled.map((mb) => ({ mb, reason: `still throttled after ${MAX_REQUEUES} re-queues` })));
 
   if (failures.length > 0) {
     if (delivery.dequeueCount < IMPORT_MAX_DEQUEUE) {

@@ -12,6 +12,7 @@
 import type { TableClient } from '@azure/data-tables';
 import { isStatus } from '../storage/errors';
 import { percentEncode } from '../text/percent-encode';
+import { countItem as countItemMetric } from '../telemetry/metrics';
 
 export type ConnectorRunState =
   | 'dispatched'
@@ -88,6 +89,7 @@ export class RunStatusStore {
   }
 
   async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, reason?: string): Promise<void> {
+    countItemMetric(connectorId, stage, outcome);
     await this.table.upsertEntity(
       { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: reason?.slice(0, 2000) },
       'Replace',

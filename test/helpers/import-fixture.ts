@@ -52,16 +52,39 @@ export async function convertFixture(f: ImportFixture, item: FixtureItem, runId 
 
 /**
  * Runs an import job as the queue would: delivered again after a failure, up to maxDequeueCount
- * (host.json). Throttling here stays below GRAPH_MAX_RETRY_AFTER_SECONDS, so nothing is re-queued.
+ * (host.json), and a job that re-queued itself (throttling) taken up again after its delay. Bounded.
  */
 export async function runImport(f: ImportFixture, job: ImportJob, deps: Partial<Services> = {}): Promise<ImportResult> {
-  for (let dequeueCount = 1; ; dequeueCount++) {
-    try {
-      const result = await importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi, ...deps }, { dequeueCount });
-      if (result.status === 'requeued') throw new Error('unexpected re-queue');
-      return result;
-    } catch (err) {
-      if (dequeueCount >= IMPORT_MAX_DEQUEUE) throw err;
+  let current = job;
+  for (let requeues = 0; requeues < 10; requeues++) {
+    let result: ImportResult | undefined;
+    for (let dequeueCount = 1; !result; dequeueCount++) {
+      try {
+        result = await importItem(current, { ...f.services, mailboxApi: f.services.mailboxApi, ...deps }, { dequeueCount });
+      } catch (err) {
+        if (dequeueCount >= IMPORT_MAX_DEQUEUE) throw err;
+      }
     }
+    if (result.status !== 'requeued') return result;
+    current = await takeRequeued(f, current);
   }
+  throw new Error('import kept re-queueing');
+}
+
+/** Waits (bounded) for the re-queued copy of a job to become visible and takes it. */
+async function takeRequeued(f: ImportFixture, job: ImportJob): Promise<ImportJob> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { receivedMessageItems } = await f.services.importQueue.receiveMessages({ numberOfMessages: 32 });
+    for (const m of receivedMessageItems) {
+      const candidate = parseImportJob(JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')));
+      if (candidate.itemId === job.itemId) {
+        await f.services.importQueue.deleteMessage(m.messageId, m.popReceipt);
+        return candidate;
+      }
+      await f.services.importQueue.updateMessage(m.messageId, m.popReceipt, undefined, 0);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the re-queued job of ${job.itemId} did not appear`);
 }

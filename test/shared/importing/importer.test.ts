@@ -200,6 +200,23 @@ describe('importer (Azurite + Graph simulator)', () => {
     await f.services.importQueue.clearMessages();
   });
 
+  it('a copy still throttled after the retries is re-queued, never dropped', async () => {
+    // Regression: a 429 with Retry-After: 0 after the last retry gave a wait of 0 s, and the copy
+    // was neither re-queued nor failed, so the item was reported imported without it.
+    const sms = item('sms');
+    const job = await convertFixture(f, sms);
+    f.graph.setOptions({ rate429: 1, retryAfterSeconds: 0 });
+    let result;
+    try {
+      result = await importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi }, { dequeueCount: 1 });
+    } finally {
+      f.graph.setOptions({ rate429: 0, retryAfterSeconds: 1 });
+    }
+    assert.equal(result.status, 'requeued');
+    assert.equal((await f.services.importQueue.getProperties()).approximateMessagesCount, 1);
+    await f.services.importQueue.clearMessages();
+  });
+
   it('two importers racing to create the same folder end with one folder', async () => {
     const graph = f.services.settings.graph;
     const api = () => new MailboxApi(createGraphClient(graph, { maxRetryAfterSeconds: 5 }), createGraphClient(graph, { maxRetryAfterSeconds: 5 }, 'beta'), { maxRetryAfterSeconds: 5 });
