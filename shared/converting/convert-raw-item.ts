@@ -1,8 +1,10 @@
 /**
  * Converts one raw item to its .eml and hands it to the importer. Idempotent: the .eml is written
- * once (If-None-Match: *) on a path derived from the raw item's, and the import job is sent until
- * the .eml records that it was (a crash between the two sends it again; the importer's ledger
- * makes a second job harmless). A bad item is dead-lettered with its reason, never retried in a loop.
+ * once (If-None-Match: *) on a path derived from the raw item's, and the import job is sent until the
+ * item's "converted" row exists in run status, which is written only after the job was sent (a crash
+ * between the two sends it again; the importer's ledger makes a second job harmless). The .eml is
+ * never touched after it is written, so an immutability (WORM) policy on the container is no obstacle.
+ * A bad item is dead-lettered with its reason, never retried in a loop.
  */
 import { createHash } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
@@ -71,7 +73,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
   const emlPath = emlPathOf(rawPath);
   const eml = deps.storage.blob.getContainerClient(containers.mime).getBlockBlobClient(emlPath);
   let status: 'converted' | 'already-converted' = 'converted';
-  let metadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
+  const metadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
   try {
     const segments = renderSkeleton(plan);
     const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
@@ -83,15 +85,13 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
   } catch (err) {
     if (!isStatus(err, 409)) throw err;
     status = 'already-converted';
-    metadata = (await eml.getProperties()).metadata ?? metadata;
   }
 
-  if (metadata.importqueued !== 'true') {
+  if (status === 'converted' || (await deps.runStatus.itemOutcome(runId, connectorId, 'convert', itemId)) !== 'converted') {
     const job: ImportJob = { version: 1, runId, connectorId, itemId, rawPath, emlPath, attempt: 0 };
     await sendJsonMessage(deps.importQueue, job);
-    await eml.setMetadata({ ...metadata, importqueued: 'true' });
+    await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted');
   }
-  await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted');
   return { status, emlPath };
 }
 

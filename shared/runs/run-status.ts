@@ -109,6 +109,16 @@ export class RunStatusStore {
     return [...ids].sort();
   }
 
+  /** The recorded outcome of an item at a stage in a run, if any. */
+  async itemOutcome(runId: string, connectorId: string, stage: Stage, key: string): Promise<ItemOutcome | undefined> {
+    try {
+      return (await this.table.getEntity<{ outcome: ItemOutcome }>(runId, itemRowKey(connectorId, stage, key))).outcome;
+    } catch (err) {
+      if (isStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
   /** Run ids started at or after `since`, oldest first. */
   async runsSince(since: Date): Promise<string[]> {
     const ids: string[] = [];

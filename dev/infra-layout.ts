@@ -1,0 +1,12 @@
+/**
+ * `npm run infra:layout`: writes infra/storage-layout.json from shared/storage/layout.ts, so the
+ * Bicep (loadJsonContent) provisions exactly the app's containers, queues and tables. A test fails
+ * when the two differ.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { infraLayout } from '../shared/storage/infra-layout';
+import { appRoot } from './stack-storage';
+
+writeFileSync(join(appRoot, 'infra', 'storage-layout.json'), `${JSON.stringify(infraLayout(), null, 2)}\n`);
+console.log('wrote infra/storage-layout.json');

@@ -1,0 +1,145 @@
+// mobile-archive-connector: every Azure resource the app needs, least privilege, no secrets in
+// settings. Orchestrates the modules in infra/app/; resource names derive from one token.
+// Deploy with `azd up`, or `az deployment group create -f infra/main.bicep -p infra/main.parameters.json`
+// (docs/deploy.md).
+targetScope = 'resourceGroup'
+
+@minLength(1)
+@maxLength(40)
+@description('Environment name; resource names are derived from it.')
+param environmentName string
+
+param location string = resourceGroup().location
+
+@description('Connectors: [{ id, product, archiverUrl, username, autoMapping?, customMapping?, enabled?, folderName?, safetyLagMinutes?, startFrom? }]. See docs/configuration.md.')
+param connectors array
+
+@secure()
+@description('Archiver passwords by connector id ({ "o2": "..." }), written to Key Vault. Leave empty and set the secrets in Key Vault yourself to keep them out of deployment history.')
+param archiverPasswords object = {}
+
+@description('When the scheduler runs: 6-field NCRONTAB in UTC.')
+param archiveSchedule string = '0 0 2 * * *'
+
+@allowed(['global', 'usgov', 'usgovdod', 'china'])
+param graphNationalCloud string = 'global'
+
+@allowed(['json', 'importMime'])
+param graphImportMode string = 'json'
+
+@description('Region (ISO 3166 alpha-2) for numbers without a country code in mapping CSVs.')
+param mappingDefaultRegion string = 'US'
+
+@description('Put a time-based retention (WORM) policy on the raw items, attachments and converted messages.')
+param enableImmutability bool = false
+
+@description('Retention of the WORM policy in days (e.g. 2557 for seven years).')
+param immutabilityRetentionDays int = 2557
+
+@description('Who receives the alerts (empty: alerts fire without notifications).')
+param alertEmail string = ''
+
+param maximumInstanceCount int = 40
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var tags = { 'azd-env-name': environmentName, application: 'mobile-archive-connector' }
+var layout = loadJsonContent('storage-layout.json')
+var deploymentContainer = 'app-package-${token}'
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  params: { name: 'id-mobarchive-${token}', location: location, tags: tags }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'stmob${token}'
+    location: location
+    tags: tags
+    containers: layout.containers
+    queues: layout.queues
+    tables: layout.tables
+    deploymentContainer: deploymentContainer
+    immutableContainers: enableImmutability ? layout.immutableContainers : []
+    immutabilityRetentionDays: immutabilityRetentionDays
+    principalId: identity.outputs.principalId
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-mobarchive-${token}'
+    appInsightsName: 'appi-mobarchive-${token}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-mob${token}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    connectorIds: map(connectors, c => c.id)
+    passwords: archiverPasswords
+  }
+}
+
+module functionApp 'app/function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    name: 'func-mobarchive-${token}'
+    planName: 'plan-mobarchive-${token}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainer: deploymentContainer
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: keyVault.outputs.uri
+    connectors: connectors
+    archiveSchedule: archiveSchedule
+    graphNationalCloud: graphNationalCloud
+    graphImportMode: graphImportMode
+    mappingDefaultRegion: mappingDefaultRegion
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+  }
+}
+
+module events 'app/events.bicep' = {
+  name: 'events'
+  params: { name: 'evgt-mobarchive-${token}', location: location, tags: tags, storageAccountId: storage.outputs.id }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  params: { location: location, tags: tags, appInsightsId: monitoring.outputs.appInsightsId, alertEmail: alertEmail }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  params: { name: 'Mobile archive pipeline', location: location, tags: tags, appInsightsId: monitoring.outputs.appInsightsId }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output GRAPH_NATIONAL_CLOUD string = graphNationalCloud
+output GRAPH_IMPORT_MODE string = graphImportMode

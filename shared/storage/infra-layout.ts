@@ -1,0 +1,12 @@
+import { allContainers, allQueues, allTables, containers } from './layout';
+
+/** What the Bicep provisions (infra/storage-layout.json): everything the app uses, and which containers may be made immutable. */
+export function infraLayout() {
+  return {
+    containers: [...allContainers],
+    queues: [...allQueues],
+    tables: [...allTables],
+    // The compliance record: what was received and what was produced from it.
+    immutableContainers: [containers.rawItems, containers.rawAttachments, containers.mime],
+  };
+}
