@@ -3,6 +3,7 @@
  * item is rejected with a reason naming the field instead of producing a broken message.
  */
 import { z } from 'zod';
+import { jsonErrorReason } from '../text/json-error';
 import { productById, type ItemTypeDefinition, type ProductDefinition } from '../catalogue/products';
 
 export class BadRawItemError extends Error {
@@ -86,7 +87,7 @@ export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = 
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new BadRawItemError(`not JSON: ${(err as Error).message}`);
+    throw new BadRawItemError(jsonErrorReason(err));
   }
   const parsed = rawItemSchema.safeParse(json);
   if (!parsed.success) {

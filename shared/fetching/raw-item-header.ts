@@ -4,6 +4,7 @@
  * keeps the line as it came.
  */
 import { z } from 'zod';
+import { jsonErrorReason } from '../text/json-error';
 
 const attachmentRef = z.object({
   id: z.string().min(1).max(256),
@@ -34,7 +35,7 @@ export function readRawItemHeader(line: Buffer): HeaderResult {
   try {
     json = JSON.parse(line.toString('utf8'));
   } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+    return { ok: false, reason: jsonErrorReason(err) };
   }
   const parsed = header.safeParse(json);
   if (!parsed.success) {

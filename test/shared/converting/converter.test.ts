@@ -94,7 +94,9 @@ describe('converter (Azurite)', () => {
       paths[id] = await store(f);
     }
     const notJson = 'enterprise/2026/11/20/not-json.json';
-    await blob(containers.rawItems, notJson).upload('{"id": "not-json", ', 19, { metadata: { runid: RUN } });
+    // Text V8 quotes in its parse error ('Unexpected token ..., "..." is not valid JSON').
+    const notJsonText = Buffer.from('meet me at the harbour at 10');
+    await blob(containers.rawItems, notJson).upload(notJsonText, notJsonText.length, { metadata: { runid: RUN } });
     const mms = structuredClone(fixtureItems.find((f) => f.raw.type === 'mms')!);
     mms.raw.id = 'attachment-missing';
     const mmsPath = await store(mms, { skipAttachments: true });
@@ -106,6 +108,8 @@ describe('converter (Azurite)', () => {
     const reasonOf = (key: string) => letters.find((l) => l.key === key)?.reason ?? '';
     for (const [id, , reason] of bad) assert.match(reasonOf(paths[id]), reason, id);
     assert.match(reasonOf(notJson), /not JSON/);
+    // Regression: the parser's message quoted the item's text, which is personal data.
+    assert.doesNotMatch(reasonOf(notJson), /meet/);
     assert.match(reasonOf('attachment-missing'), /attachment IMG_0042\.png is missing from Blob/);
     assert.ok(letters.every((l) => l.input.startsWith('raw-items/')), 'each dead letter says where its input is kept');
     assert.ok(await blob(containers.mime, emlPathOf(goodPath)).exists(), 'the good item beside them converted');
