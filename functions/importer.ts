@@ -9,7 +9,7 @@ export async function importer(message: unknown, context: InvocationContext): Pr
   const job = parseImportJob(message);
   const s = services();
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-  const result = await importItem(job, { ...s, mailboxApi: s.mailboxApi, log: (m) => context.log(m) }, { dequeueCount });
+  const result = await importItem(job, { ...s, log: (m) => context.log(m) }, { dequeueCount });
   context.log(`import ${job.connectorId}/${job.itemId}: ${result.status}, ${result.copies.length} mailbox copies, ${result.unmapped.length} unmapped participant(s)`);
 }
 

@@ -7,7 +7,6 @@ import type { MailboxThrottle } from './throttle';
 /** What every handler gets: the directory, the mailboxes, limits and the server's own URL. */
 export interface SimContext {
   users: DirectoryUser[];
-  distributionLists: string[];
   store: SimStore;
   options: GraphSimOptions;
   throttle: MailboxThrottle;

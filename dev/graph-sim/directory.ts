@@ -1,7 +1,8 @@
 /**
  * The simulated tenant's directory: the same company as the archiver simulator, with the cases
  * mapping must handle: users with an Exchange Online mailbox, a user without one (its mailbox
- * calls answer MailboxNotEnabledForRESTAPI), a guest, and a distribution list (not a user at all).
+ * calls answer MailboxNotEnabledForRESTAPI) and a guest. Any other address, a distribution list
+ * such as rates-desk@contoso.example included, is no user at all.
  */
 import { createHash } from 'node:crypto';
 import { employees } from '../archiver-sim/directory';
@@ -33,6 +34,3 @@ export function seededDirectory(): DirectoryUser[] {
   users.push({ id: idOf(guestUpn), displayName: 'Partner (Fabrikam)', userPrincipalName: guestUpn, mail: 'partner@fabrikam.example', userType: 'Guest', hasMailbox: false });
   return users;
 }
-
-/** Addresses that are distribution lists: real recipients, but not users, so no mailbox to import into. */
-export const distributionLists = ['rates-desk@contoso.example'];

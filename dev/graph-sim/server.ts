@@ -8,9 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { GraphHttpError, graphError, sendJson } from './errors';
-import { distributionLists, seededDirectory, type DirectoryUser } from './directory';
+import { seededDirectory, type DirectoryUser } from './directory';
 import { graphSimOptionsSchema, type GraphSimOptions, type GraphSimOptionsInput } from './options';
-import { SimStore } from './store';
+import { SimStore, type StoredMessage } from './store';
 import { MailboxThrottle } from './throttle';
 import type { SimContext, SimRequest } from './context';
 import { findUser, getUser, listUsers } from './handlers/users';
@@ -30,7 +30,7 @@ export interface GraphSimulator {
   requests: { total: number; byRoute: Record<string, number> };
   setOptions(options: Partial<GraphSimOptions>): void;
   /** user UPN -> folder name -> messages (for tests and inspection). */
-  messagesOf(upn: string, folderName?: string): ReturnType<SimStore['mailbox']>['messages'] extends Map<string, infer M> ? M[] : never;
+  messagesOf(upn: string, folderName?: string): StoredMessage[];
   dump(): void;
   close(): Promise<void>;
 }
@@ -72,7 +72,6 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
   };
   const ctx: SimContext = {
     users,
-    distributionLists,
     store,
     get options() {
       return options;
@@ -222,9 +221,9 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     },
     messagesOf(upn, folderName) {
       const user = findUser(ctx, upn);
-      if (!user) return [] as never;
+      if (!user) return [];
       const mb = store.mailbox(user.id);
-      return [...mb.messages.values()].filter((m) => !folderName || mb.folders.get(m.folderId)?.displayName === folderName) as never;
+      return [...mb.messages.values()].filter((m) => !folderName || mb.folders.get(m.folderId)?.displayName === folderName);
     },
     dump,
     close: () =>

@@ -27,6 +27,11 @@ const carrier = (label: string, mms: boolean): Record<string, ItemTypeDefinition
   ...(mms ? { mms: { kind: 'media', label: `${label}MMS` } } : {}),
 });
 
+const calls: Record<string, ItemTypeDefinition> = {
+  'voice-call-log': { kind: 'call', label: 'Call' },
+  'voice-call-recording': { kind: 'recording', label: 'Call recording' },
+};
+
 const messenger = (app: string, prefix: string): Record<string, ItemTypeDefinition> => ({
   [`${prefix}-message`]: { kind: 'message', label: `${app} message` },
   [`${prefix}-call`]: { kind: 'call', label: `${app} call` },
@@ -42,8 +47,7 @@ export const products = [
     itemTypes: {
       ...carrier('', true),
       chat: { kind: 'message', label: 'Chat message' },
-      'voice-call-log': { kind: 'call', label: 'Call' },
-      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
+      ...calls,
       voicemail: { kind: 'voicemail', label: 'Voicemail' },
     },
   },
@@ -51,11 +55,7 @@ export const products = [
     id: 'o2-network',
     displayName: 'O2 Network Archiver',
     defaultFolderName: 'O2 SMS and Voice Network Archiver',
-    itemTypes: {
-      ...carrier('', false),
-      'voice-call-log': { kind: 'call', label: 'Call' },
-      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
-    },
+    itemTypes: { ...carrier('', false), ...calls },
   },
   {
     id: 'whatsapp',
@@ -67,11 +67,7 @@ export const products = [
     id: 'android',
     displayName: 'Android Archiver',
     defaultFolderName: 'Android Archiver',
-    itemTypes: {
-      ...carrier('', true),
-      'voice-call-log': { kind: 'call', label: 'Call' },
-      'voice-call-recording': { kind: 'recording', label: 'Call recording' },
-    },
+    itemTypes: { ...carrier('', true), ...calls },
   },
   { id: 'att-network', displayName: 'AT&T Network Archiver', defaultFolderName: 'AT&T SMS/MMS Network Archiver', itemTypes: carrier('', true) },
   { id: 'bell-network', displayName: 'Bell Network Archiver', defaultFolderName: 'Bell SMS/MMS Network Archiver', itemTypes: carrier('', true) },

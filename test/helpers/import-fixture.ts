@@ -60,7 +60,7 @@ export async function runImport(f: ImportFixture, job: ImportJob, deps: Partial<
     let result: ImportResult | undefined;
     for (let dequeueCount = 1; !result; dequeueCount++) {
       try {
-        result = await importItem(current, { ...f.services, mailboxApi: f.services.mailboxApi, ...deps }, { dequeueCount });
+        result = await importItem(current, { ...f.services, ...deps }, { dequeueCount });
       } catch (err) {
         if (dequeueCount >= IMPORT_MAX_DEQUEUE) throw err;
       }

@@ -129,7 +129,7 @@ describe('importer (Azurite + Graph simulator)', () => {
       if (args[3].state === 'created' && crashes++ === 0) throw new Error('process killed after the create');
       return ledger.put(...args);
     };
-    await assert.rejects(importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi, ledger: crashing }, { dequeueCount: 1 }), /process killed/);
+    await assert.rejects(importItem(job, { ...f.services, ledger: crashing }, { dequeueCount: 1 }), /process killed/);
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1, 'the message was created before the crash');
     await runImport(f, job);
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1, 'the retry found it by its de-duplication property');
@@ -140,10 +140,10 @@ describe('importer (Azurite + Graph simulator)', () => {
     const job = await convertFixture(f, chat);
     f.graph.setOptions({ failUsers: [OMAR] });
     try {
-      await assert.rejects(importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi }, { dequeueCount: 1 }), /omar\.haddad/);
+      await assert.rejects(importItem(job, f.services, { dequeueCount: 1 }), /omar\.haddad/);
       assert.equal(copiesOf(f, OLIVIA, chat.raw.id).length, 1);
       assert.equal(copiesOf(f, WEI, chat.raw.id).length, 1);
-      const last = await importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi }, { dequeueCount: 5 });
+      const last = await importItem(job, f.services, { dequeueCount: 5 });
       assert.equal(last.status, 'partial');
       const letters = await f.services.deadLetters.list('enterprise', 'import');
       const letter = letters.find((l) => l.key === `${chat.raw.id}@${OMAR}`);
@@ -183,16 +183,19 @@ describe('importer (Azurite + Graph simulator)', () => {
     for (const it of items) assert.equal(copiesOf(f, OLIVIA, it.raw.id).length, 1);
   });
 
-  it('a Retry-After longer than the limit re-queues the job with that delay instead of sleeping', async () => {
-    const sms = item('sms');
-    const job = await convertFixture(f, sms);
-    f.graph.setOptions({ rate429: 1, retryAfterSeconds: 120 });
-    let result;
+  /** Imports a new item while Graph answers every request 429 with the given Retry-After. */
+  async function importWhileThrottled(retryAfterSeconds: number) {
+    const job = await convertFixture(f, item('sms'));
+    f.graph.setOptions({ rate429: 1, retryAfterSeconds });
     try {
-      result = await importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi }, { dequeueCount: 1 });
+      return await importItem(job, f.services, { dequeueCount: 1 });
     } finally {
       f.graph.setOptions({ rate429: 0, retryAfterSeconds: 1 });
     }
+  }
+
+  it('a Retry-After longer than the limit re-queues the job with that delay instead of sleeping', async () => {
+    const result = await importWhileThrottled(120);
     assert.equal(result.status, 'requeued');
     const props = await f.services.importQueue.getProperties();
     assert.equal(props.approximateMessagesCount, 1, 'the job is back on the queue');
@@ -203,15 +206,7 @@ describe('importer (Azurite + Graph simulator)', () => {
   it('a copy still throttled after the retries is re-queued, never dropped', async () => {
     // Regression: a 429 with Retry-After: 0 after the last retry gave a wait of 0 s, and the copy
     // was neither re-queued nor failed, so the item was reported imported without it.
-    const sms = item('sms');
-    const job = await convertFixture(f, sms);
-    f.graph.setOptions({ rate429: 1, retryAfterSeconds: 0 });
-    let result;
-    try {
-      result = await importItem(job, { ...f.services, mailboxApi: f.services.mailboxApi }, { dequeueCount: 1 });
-    } finally {
-      f.graph.setOptions({ rate429: 0, retryAfterSeconds: 1 });
-    }
+    const result = await importWhileThrottled(0);
     assert.equal(result.status, 'requeued');
     assert.equal((await f.services.importQueue.getProperties()).approximateMessagesCount, 1);
     await f.services.importQueue.clearMessages();
