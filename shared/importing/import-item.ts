@@ -128,7 +128,10 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     }
     return { status: 'partial', copies, unmapped: resolution.unmapped };
   }
-  await deps.unmapped.remove(job.connectorId, job.itemId);
+  if (await deps.unmapped.remove(job.connectorId, job.itemId)) {
+    // Re-driven after a mapping fix: the run no longer counts it as unmapped.
+    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'remapped');
+  }
   return { status: 'imported', copies, unmapped: resolution.unmapped };
 }
 

@@ -32,9 +32,14 @@ export class UnmappedStore {
     return out;
   }
 
-  async remove(connectorId: string, itemId: string): Promise<void> {
-    await this.table.deleteEntity(connectorId, percentEncode(itemId)).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
-    });
+  /** Removes an item from the list; true if it was on it. */
+  async remove(connectorId: string, itemId: string): Promise<boolean> {
+    try {
+      await this.table.deleteEntity(connectorId, percentEncode(itemId));
+      return true;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+      return false;
+    }
   }
 }

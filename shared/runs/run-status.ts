@@ -26,9 +26,10 @@ export type Stage = 'fetch' | 'convert' | 'import';
 
 /**
  * fetched/written: a raw item stored; present: it was already stored (a retry);
- * imported: one mailbox copy; unmapped: no mailbox for the item; failed: dead-lettered with a reason.
+ * imported: one mailbox copy; unmapped: no mailbox for the item; remapped: unmapped once, imported
+ * after a re-drive (no longer counted as unmapped); failed: dead-lettered with a reason.
  */
-export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'failed';
+export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'remapped' | 'failed';
 
 export interface ConnectorRunCounts {
   fetched: number;
@@ -97,15 +98,13 @@ export class RunStatusStore {
   }
 
   /**
-   * Runs that started at or after `since`, or whose connector state changed since then (a window
-   * dispatched before a restart and fetched after it), oldest first.
+   * Runs that started at or after `since`, or had anything recorded since then (a window dispatched
+   * before a restart and fetched after it, items re-driven long after their run), oldest first.
    */
   async runsActiveSince(since: Date): Promise<string[]> {
     const ids = new Set(await this.runsSince(since));
-    const rows = this.table.listEntities<{ updatedAt: string }>({
-      queryOptions: { filter: `RowKey ge 'connector__' and RowKey lt 'connector_~' and updatedAt ge '${since.toISOString()}'`, select: ['PartitionKey'] },
-    });
-    for await (const row of rows) ids.add(row.partitionKey as string);
+    const rows = this.table.listEntities({ queryOptions: { filter: `Timestamp ge datetime'${since.toISOString()}'`, select: ['PartitionKey'] } });
+    for await (const row of rows) if (row.partitionKey !== RUNS_PK) ids.add(row.partitionKey as string);
     return [...ids].sort();
   }
 

@@ -78,10 +78,13 @@ describe('importer (Azurite + Graph simulator)', () => {
     assert.ok(csv.ok);
     await f.services.mapping.replace('enterprise', csv.ok ? csv.rows : [], 'test');
     const queued: ImportJob[] = [];
-    assert.equal(await redriveUnmapped('enterprise', f.services.unmapped, async (j) => void queued.push(j)), 1 + (await f.services.unmapped.list('enterprise')).length - 1);
+    const count = await redriveUnmapped('enterprise', f.services.unmapped, async (j) => void queued.push(j));
+    assert.equal(count, queued.length);
+    assert.deepEqual(queued.filter((j) => j.itemId === external.raw.id).map((j) => j.attempt), [0], 'the item is queued once, afresh');
     for (const j of queued.filter((x) => x.itemId === external.raw.id)) await runImport(f, j);
     assert.equal(copiesOf(f, JACK, external.raw.id).length, 1);
     assert.ok(!(await f.services.unmapped.list('enterprise')).some((u) => u.job.itemId === external.raw.id), 'no longer unmapped');
+    assert.equal(await f.services.runStatus.itemOutcome(job.runId, 'enterprise', 'import', external.raw.id), 'remapped', 'the run no longer counts it as unmapped');
     await f.services.mapping.replace('enterprise', [], 'test');
   });
 
