@@ -114,6 +114,8 @@ export interface BlobScannerOptions {
   workQueue: QueueClient;
   receipts: BlobReceipts;
   scanIntervalMs: number;
+  /** Quiet scans back off to this interval (the host's maxPollingInterval), as queue polling does. */
+  maxScanIntervalMs?: number;
   onError?(error: Error): void;
 }
 
@@ -178,13 +180,18 @@ export class BlobScanner {
   }
 
   private async run(): Promise<void> {
+    // Listing a large container is costly: after a scan that found nothing, wait twice as long
+    // (up to maxScanIntervalMs); a scan that found something resets the interval.
+    let interval = this.options.scanIntervalMs;
     while (!this.abort.signal.aborted) {
+      let found = 0;
       try {
-        await this.scanOnce();
+        found = await this.scanOnce();
       } catch (err) {
         this.options.onError?.(err as Error);
       }
-      await sleep(this.options.scanIntervalMs, this.abort.signal);
+      interval = found > 0 ? this.options.scanIntervalMs : Math.min(interval * 2, this.options.maxScanIntervalMs ?? this.options.scanIntervalMs);
+      await sleep(interval, this.abort.signal);
     }
   }
 }

@@ -198,6 +198,7 @@ export class DevHost extends EventEmitter {
         workQueue,
         receipts,
         scanIntervalMs: this.options.blobScanIntervalMs ?? 1000,
+        maxScanIntervalMs: Math.max(this.options.blobScanIntervalMs ?? 1000, this.hostConfig.queues.maxPollingIntervalMs),
         onError: (error) => this.options.log('warning', fn.name, `blob scan of ${path.container}: ${error.message}`),
       }),
     );

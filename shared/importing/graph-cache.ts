@@ -10,22 +10,30 @@ import type { MailboxCheck } from '../graph/mailbox-api';
 
 export class GraphCache {
   private readonly folders = new Map<string, string>();
+  /** The table's answers kept in memory too (for a minute at most): no table read per participant per item. */
+  private readonly mailboxes = new Map<string, { result: MailboxCheck; until: number }>();
 
   constructor(private readonly table: TableClient, private readonly ttlMinutes: number) {}
 
   async mailbox(address: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
     const pk = address.toLowerCase();
+    const remembered = this.mailboxes.get(pk);
+    if (remembered && remembered.until > Date.now()) return remembered.result;
+    const ttlOf = (r: MailboxCheck) => this.ttlMinutes * 60_000 * (r.status === 'mailbox' ? 1 : 0.1);
+    const remember = (result: MailboxCheck, checkedAt: number) => {
+      this.mailboxes.set(pk, { result, until: Math.min(checkedAt + ttlOf(result), Date.now() + 60_000) });
+      return result;
+    };
     try {
       const e = await this.table.getEntity<{ json: string; checkedAt: string }>(pk, 'mailbox');
       const result = JSON.parse(e.json) as MailboxCheck;
-      const ttl = this.ttlMinutes * 60_000 * (result.status === 'mailbox' ? 1 : 0.1);
-      if (Date.now() - Date.parse(e.checkedAt) < ttl) return result;
+      if (Date.now() - Date.parse(e.checkedAt) < ttlOf(result)) return remember(result, Date.parse(e.checkedAt));
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
     }
     const result = await check();
     await this.table.upsertEntity({ partitionKey: pk, rowKey: 'mailbox', json: JSON.stringify(result), checkedAt: new Date().toISOString() }, 'Replace');
-    return result;
+    return remember(result, Date.now());
   }
 
   async folder(userId: string, displayName: string, ensure: () => Promise<string>): Promise<string> {
