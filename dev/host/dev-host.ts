@@ -66,6 +66,7 @@ export class DevHost extends EventEmitter {
   private readonly blobScanners: BlobScanner[] = [];
   private readonly timers = new Map<string, TimerListener>();
   private readonly storageByConnection = new Map<string, StorageClients>();
+  private readonly blobPaths = new Map<string, ReturnType<typeof parseBlobPath>>();
   private readonly functions: RegisteredFunction[];
   private started = false;
 
@@ -186,6 +187,7 @@ export class DevHost extends EventEmitter {
 
   private async addBlobTrigger(fn: RegisteredFunction): Promise<void> {
     const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
+    this.blobPaths.set(fn.name, path);
     const storage = this.storageFor(fn.trigger.connection);
     const receipts = new BlobReceipts(storage.table(devHostNames.blobReceipts));
     const workQueue = storage.queue.getQueueClient(devHostNames.blobTriggerQueue);
@@ -226,14 +228,18 @@ export class DevHost extends EventEmitter {
     if (!fn) throw new Error(`blob work item names unknown function "${item.functionName}"`);
     const receipt = await receipts.get(item.functionName, item.container, item.blobName);
     if (receipt?.status === 'done' && receipt.etag_ === item.etag) return;
-    const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
+    const path = this.blobPaths.get(fn.name)!;
     const blob = this.storageFor(fn.trigger.connection).blob.getContainerClient(item.container).getBlobClient(item.blobName);
-    const properties = await blob.getProperties();
+    // One request: the download answers with the ETag and metadata as well as the content.
+    const properties = await blob.download();
     if (normalizeEtag(properties.etag) !== normalizeEtag(item.etag)) {
       // Changed since it was queued: the scanner queues the new version; this one is superseded.
+      await properties.readableStreamBody?.resume();
       return;
     }
-    const content = await blob.downloadToBuffer();
+    const chunks: Buffer[] = [];
+    for await (const c of properties.readableStreamBody!) chunks.push(c as Buffer);
+    const content = Buffer.concat(chunks);
     await this.invoker.invoke(fn, content, {
       ...path.match(item.blobName),
       blobTrigger: `${item.container}/${item.blobName}`,

@@ -88,7 +88,9 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   }
 
   const message = await readItemMessage(eml);
-  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, deps)));
+  // Built once per item (it base64-encodes the attachments), shared by every mailbox copy.
+  const built = deps.settings.import.mode === 'json' || eml.length > IMPORT_MIME_MAX_BYTES ? messagePayload(message, job.connectorId, job.itemId) : undefined;
+  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, built, deps)));
   const copies: ImportResult['copies'] = [];
   let throttledFor = 0;
   const throttled: TargetMailbox[] = [];
@@ -135,12 +137,20 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   return { status: 'imported', copies, unmapped: resolution.unmapped };
 }
 
-async function importCopy(mb: TargetMailbox, connector: ConnectorSettings, job: ImportJob, message: ItemMessage, eml: Buffer, deps: ImportDeps): Promise<CopyOutcome> {
+async function importCopy(
+  mb: TargetMailbox,
+  connector: ConnectorSettings,
+  job: ImportJob,
+  message: ItemMessage,
+  eml: Buffer,
+  built: ReturnType<typeof messagePayload> | undefined,
+  deps: ImportDeps,
+): Promise<CopyOutcome> {
   const api = deps.mailboxApi;
   const entry = await deps.ledger.get(mb.userId, job.connectorId, job.itemId);
   if (entry?.state === 'complete') return 'duplicate';
   const folderId = await deps.graphCache.folder(mb.userId, connector.folderName, () => api.ensureFolder(mb.userId, connector.folderName));
-  const useMime = deps.settings.import.mode === 'importMime' && eml.length <= IMPORT_MIME_MAX_BYTES;
+  const useMime = built === undefined;
   const lookup = () =>
     useMime
       ? api.findByInternetMessageId(mb.userId, folderId, message.internetMessageId)
@@ -152,7 +162,7 @@ async function importCopy(mb: TargetMailbox, connector: ConnectorSettings, job: 
     try {
       messageId = useMime
         ? await api.importMime(mb.userId, folderId, eml)
-        : await api.createMessage(mb.userId, folderId, messagePayload(message, job.connectorId, job.itemId).payload);
+        : await api.createMessage(mb.userId, folderId, built!.payload);
     } catch (err) {
       if (graphStatus(err) === 404 && graphCode(err) === 'ErrorItemNotFound') {
         // The folder was deleted in the mailbox since we cached its id.
@@ -166,9 +176,9 @@ async function importCopy(mb: TargetMailbox, connector: ConnectorSettings, job: 
     }
     await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'created' });
   }
-  if (!useMime) {
+  if (built) {
     // Add what the message does not have yet (a create that carried them, or a crashed earlier attempt, may have added some).
-    const { deferred } = messagePayload(message, job.connectorId, job.itemId);
+    const { deferred } = built;
     const wanted = existed ? attachmentsOf(message) : deferred;
     if (wanted.length > 0) {
       const present = existed || deferred.length > 0 ? await api.listAttachments(mb.userId, messageId) : [];

@@ -71,7 +71,8 @@ export async function dispatchFetches(deps: DispatchDeps): Promise<DispatchOutco
       window: { from: plan.window.from.toISOString(), to: plan.window.to.toISOString() },
       part: 0,
     };
-    await runStatus.startRun(jobRunId, now, 'schedule');
+    // A redispatched window belongs to its original run; make sure that run is in the index too.
+    if (jobRunId !== runId) await runStatus.startRun(jobRunId, now, 'schedule');
     await runStatus.setConnectorState(jobRunId, connector.id, 'dispatched', { windowFrom: plan.window.from, windowTo: plan.window.to });
     await sendJsonMessage(deps.fetchQueue, job);
     try {
