@@ -36,7 +36,15 @@ describe('project wiring', () => {
 
   it('package.json main points the Functions host at the compiled functions', () => {
     assert.equal(pkg.main, 'dist/functions/*.js');
-    assert.match(pkg.engines.node, />=\s*20/);
+  });
+
+  it('runs on Node 22 (Node 20 is end of life), and an install refuses dependencies whose engines do not fit', () => {
+    assert.equal(pkg.engines.node, '>=22.12', 'require(esm) is stable from 22.12');
+    assert.equal(Number(process.versions.node.split('.')[0]), 22, `the tests run on Node ${process.versions.node}`);
+    assert.match(read('.npmrc'), /^engine-strict=true$/m);
+    const ci = read('.ci/run');
+    assert.ok(ci.indexOf('source dev/use-node22.sh') >= 0 && ci.indexOf('source dev/use-node22.sh') < ci.indexOf('npm ci'), '.ci/run puts Node 22 first before installing');
+    assert.match(read('README.md'), /Node\.js 22/);
   });
 
   it('docs/configuration.md documents every declared setting', () => {

@@ -1,4 +1,4 @@
-// The Flex Consumption Function App (Node.js 20) running as the user-assigned identity. App settings
+// The Flex Consumption Function App (Node.js 22) running as the user-assigned identity. App settings
 // are every setting shared/config/settings.ts requires (a test checks this file against the schema)
 // and none that Flex Consumption forbids (the runtime lives in functionAppConfig).
 // https://learn.microsoft.com/en-us/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
@@ -54,7 +54,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
   }
 }

@@ -7,7 +7,7 @@
  * body there, so an attachment of any size never sits in memory.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { MIMEMessage, type Mailbox } from 'mimetext';
+import { MIMEMessage, type Mailbox } from './mimetext';
 import type { MessagePlan } from '../converting/compose';
 import { addressList, fold, mailbox, mimeParameter, oneLine, quotedPrintable, rfc5322Date, unstructured, withParameters, CRLF } from './encoding';
 import { percentEncode } from '../text/percent-encode';

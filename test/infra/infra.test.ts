@@ -76,7 +76,7 @@ describe('infra (Bicep) against the app', () => {
     for (const [file, text] of allBicep) {
       for (const name of FORBIDDEN_ON_FLEX) assert.ok(!new RegExp(`\\b${name}\\b`).test(text), `${file} sets ${name}`);
     }
-    assert.match(functionApp, /runtime: \{ name: 'node', version: '20' \}/);
+    assert.match(functionApp, /runtime: \{ name: 'node', version: '22' \}/);
     assert.match(functionApp, /tier: 'FlexConsumption', name: 'FC1'/);
   });
 
