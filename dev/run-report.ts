@@ -17,6 +17,8 @@ export interface ConnectorReport {
   imported: number;
   unmapped: number;
   failed: number;
+  /** Stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
+  reconciled: number;
 }
 
 export interface RunReport {
@@ -63,7 +65,7 @@ export async function buildRunReport(
 }
 
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
-  const r = (into[c.connectorId] ??= { state: c.state, fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0 });
+  const r = (into[c.connectorId] ??= { state: c.state, fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0, reconciled: 0 });
   // Later runs come later and describe the connector now, unless they only found the connector
   // busy or up to date: then the run that did the work says more.
   const skipped = c.state === 'in-flight-elsewhere' || c.state === 'nothing-new';
@@ -79,9 +81,10 @@ function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): v
   r.imported += c.imported;
   r.unmapped += c.unmapped;
   r.failed += c.failed;
+  r.reconciled += c.reconciled;
 }
 
-const COLUMNS = ['fetched', 'converted', 'imported', 'unmapped', 'failed'] as const;
+const COLUMNS = ['fetched', 'converted', 'imported', 'unmapped', 'failed', 'reconciled'] as const;
 
 /** A fixed-width table of the connectors, for the terminal. */
 export function formatConnectorTable(connectors: Record<string, ConnectorReport>): string[] {

@@ -9,7 +9,7 @@ export async function scheduler(timer: Timer, context: InvocationContext): Promi
   const now = new Date();
   const runId = newRunId(now);
   context.log(`scheduler run ${runId}${timer.isPastDue ? ' (past due)' : ''}`);
-  const outcomes = await dispatchFetches({ ...s, now, runId, log: (m) => context.log(m) });
+  const outcomes = await dispatchFetches({ ...s, now, runId, log: (m) => context.log(m), error: (m) => context.error(m) });
   const dispatched = outcomes.filter((o) => o.outcome === 'dispatched' || o.outcome === 'redispatched').length;
   context.log(`scheduler run ${runId}: ${dispatched} of ${outcomes.length} connector(s) dispatched`);
 }

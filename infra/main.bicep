@@ -30,6 +30,10 @@ param graphImportMode string = 'json'
 @description('Region (ISO 3166 alpha-2) for numbers without a country code in mapping CSVs.')
 param mappingDefaultRegion string = 'US'
 
+@description('Storage redundancy. Standard_LRS (default) is the one SKU every region offers; a compliance archive should choose Standard_GZRS (or Standard_ZRS) where the region has availability zones, Standard_GRS where it has a pair (docs/deploy.md).')
+@allowed(['Standard_LRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_ZRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param storageSku string = 'Standard_LRS'
+
 @description('Put a time-based retention (WORM) policy on the raw items, attachments and converted messages.')
 param enableImmutability bool = false
 
@@ -60,6 +64,7 @@ module storage 'app/storage.bicep' = {
     name: 'stmob${token}'
     location: location
     tags: tags
+    skuName: storageSku
     containers: layout.containers
     queues: layout.queues
     tables: layout.tables
@@ -120,12 +125,24 @@ module functionApp 'app/function-app.bicep' = {
 
 module events 'app/events.bicep' = {
   name: 'events'
-  params: { name: 'evgt-mobarchive-${token}', location: location, tags: tags, storageAccountId: storage.outputs.id }
+  params: {
+    name: 'evgt-mobarchive-${token}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    deadLetterContainer: layout.eventGridDeadLetterContainer
+  }
 }
 
 module alerts 'app/alerts.bicep' = {
   name: 'alerts'
-  params: { location: location, tags: tags, appInsightsId: monitoring.outputs.appInsightsId, alertEmail: alertEmail }
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    eventGridTopicId: events.outputs.id
+    alertEmail: alertEmail
+  }
 }
 
 module workbook 'app/workbook.bicep' = {
@@ -137,6 +154,9 @@ output AZURE_LOCATION string = location
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.name
+output AZURE_EVENTGRID_DEADLETTER_CONTAINER string = layout.eventGridDeadLetterContainer
+output AZURE_STORAGE_ACCOUNT_ID string = storage.outputs.id
+output AZURE_WORM_ENABLED bool = enableImmutability
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId

@@ -5,6 +5,9 @@
 param name string
 param location string
 param tags object
+@description('Redundancy (docs/deploy.md). Standard_ZRS and the GZRS SKUs exist only in regions with availability zones.')
+@allowed(['Standard_LRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_ZRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param skuName string
 param containers array
 param queues array
 param tables array
@@ -19,7 +22,7 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   location: location
   tags: tags
   kind: 'StorageV2'
-  sku: { name: 'Standard_ZRS' }
+  sku: { name: skuName }
   properties: {
     allowSharedKeyAccess: false
     allowBlobPublicAccess: false

@@ -178,6 +178,34 @@ export const appSettingDeclarations = [
     schema: positiveInt(1800),
   }),
   declare({
+    name: 'RECONCILE_MIN_AGE_MINUTES',
+    scope: 'app',
+    required: false,
+    description: 'The hourly reconciliation sweep queues an item again only when its last step is at least this old, so items still on their way are left alone (default 60).',
+    schema: positiveInt(7 * 24 * 60),
+  }),
+  declare({
+    name: 'RECONCILE_LOOKBACK_HOURS',
+    scope: 'app',
+    required: false,
+    description: 'Runs started this many hours back are swept; keep it above Event Grid\'s 24-hour event time-to-live (default 168).',
+    schema: positiveInt(24 * 366),
+  }),
+  declare({
+    name: 'RECONCILE_MAX_ITEMS',
+    scope: 'app',
+    required: false,
+    description: 'Most stranded items one sweep queues again; the rest wait for the next sweep (default 5000).',
+    schema: positiveInt(100_000),
+  }),
+  declare({
+    name: 'RECONCILE_MAX_ATTEMPTS',
+    scope: 'app',
+    required: false,
+    description: 'How often the sweep queues the same stranded item again before it counts the item as failed (default 3).',
+    schema: positiveInt(100),
+  }),
+  declare({
     name: 'BLOB_TRIGGER_SOURCE',
     scope: 'app',
     required: false,
@@ -341,7 +369,13 @@ export interface ConnectorSettings {
   product: ProductId;
   archiverUrl: string;
   username: string;
-  password: string;
+  /** Absent when the connector is unavailable. */
+  password?: string;
+  /**
+   * Why this connector cannot fetch (a missing or unresolved secret, naming the setting); the
+   * scheduler reports it at every run instead of fetching. Items already fetched still convert and import.
+   */
+  unavailable?: string;
   folderName: string;
   autoMapping: boolean;
   customMapping: boolean;
@@ -358,6 +392,7 @@ export interface AppSettings {
   blobTriggerSource: 'EventGrid' | 'LogsAndContainerScan';
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
   import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number };
+  reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
 }
 
 /** Identity-based connection settings, as the Functions host reads them. */
@@ -431,6 +466,12 @@ export function loadSettings(env: Env): AppSettings {
   const leaseMinutes = read<number>('FETCH_LEASE_MINUTES', app.FETCH_LEASE_MINUTES) ?? 180;
   const pageSize = read<number>('FETCH_PAGE_SIZE', app.FETCH_PAGE_SIZE) ?? 200;
   const partSeconds = read<number>('FETCH_PART_SECONDS', app.FETCH_PART_SECONDS) ?? 300;
+  const reconcile = {
+    minAgeMinutes: read<number>('RECONCILE_MIN_AGE_MINUTES', app.RECONCILE_MIN_AGE_MINUTES) ?? 60,
+    lookbackHours: read<number>('RECONCILE_LOOKBACK_HOURS', app.RECONCILE_LOOKBACK_HOURS) ?? 168,
+    maxItems: read<number>('RECONCILE_MAX_ITEMS', app.RECONCILE_MAX_ITEMS) ?? 5000,
+    maxAttempts: read<number>('RECONCILE_MAX_ATTEMPTS', app.RECONCILE_MAX_ATTEMPTS) ?? 3,
+  };
   const blobTriggerSource = read<'EventGrid' | 'LogsAndContainerScan'>('BLOB_TRIGGER_SOURCE', app.BLOB_TRIGGER_SOURCE) ?? 'LogsAndContainerScan';
   const defaultRegion = (read<string>('MAPPING_DEFAULT_REGION', app.MAPPING_DEFAULT_REGION) ?? 'US') as CountryCode;
   const mailboxCacheTtlMinutes = read<number>('MAILBOX_CACHE_TTL_MINUTES', app.MAILBOX_CACHE_TTL_MINUTES) ?? 720;
@@ -457,10 +498,20 @@ export function loadSettings(env: Env): AppSettings {
         continue;
       }
       seen.add(id);
+      // A secret the platform could not resolve (Key Vault reference, missing secret) takes only its
+      // own connector out of service: the others run, and this one is reported at every run.
+      const before = problems.length;
       const c = Object.fromEntries(
         connectorSettingDeclarations.map((d) => [d.name, read(connectorSettingName(id, d.name), d)]),
       ) as Record<(typeof connectorSettingDeclarations)[number]['name'], unknown>;
-      if (c.PRODUCT === undefined || c.ARCHIVER_URL === undefined || c.USERNAME === undefined || c.PASSWORD === undefined) continue;
+      const secretProblems = problems.splice(before).filter((p) => {
+        if (p.setting !== connectorSettingName(id, 'PASSWORD')) {
+          problems.push(p);
+          return false;
+        }
+        return true;
+      });
+      if (c.PRODUCT === undefined || c.ARCHIVER_URL === undefined || c.USERNAME === undefined) continue;
       const product = c.PRODUCT as ProductId;
       connectors.push({
         id,
@@ -468,7 +519,8 @@ export function loadSettings(env: Env): AppSettings {
         product,
         archiverUrl: c.ARCHIVER_URL as string,
         username: c.USERNAME as string,
-        password: c.PASSWORD as string,
+        password: c.PASSWORD as string | undefined,
+        unavailable: secretProblems.length > 0 ? secretProblems.map((p) => `${p.setting} ${p.problem}`).join('; ') : undefined,
         folderName: (c.FOLDER_NAME as string | undefined) ?? productById(product)!.defaultFolderName,
         autoMapping: (c.AUTO_MAPPING as boolean | undefined) ?? true,
         customMapping: (c.CUSTOM_MAPPING as boolean | undefined) ?? false,
@@ -488,6 +540,7 @@ export function loadSettings(env: Env): AppSettings {
     blobTriggerSource,
     mapping: { defaultRegion, mailboxCacheTtlMinutes },
     import: { mode: importMode, maxRetryAfterSeconds },
+    reconcile,
   };
 }
 

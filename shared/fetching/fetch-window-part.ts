@@ -15,6 +15,7 @@ import { sendJsonMessage } from '../storage/queue-messages';
 import { ArchiverClient } from '../archiver/archiver-client';
 import { ArchiverSignInError } from '../archiver/errors';
 import { storeRawItem } from './store-raw-item';
+import { countWindowCompleted } from '../telemetry/metrics';
 
 /** Items of a page stored at once: storage round-trips overlap, memory stays bounded. */
 const ITEM_CONCURRENCY = 8;
@@ -31,7 +32,7 @@ export interface FetchDeps {
 }
 
 export interface FetchPartResult {
-  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed';
+  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed' | 'unavailable';
   pages: number;
   written: number;
   present: number;
@@ -54,6 +55,14 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
   }
 
   const window = { from: new Date(job.window.from), to: new Date(job.window.to) };
+  if (connector.unavailable && !deps.archiverFor) {
+    // Dispatched before its secret went missing: give the window back, as for a refused sign-in.
+    const message = `connector ${connector.id} is unavailable: ${connector.unavailable}`;
+    await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message });
+    await deps.checkpoints.release(connector.id, job.runId);
+    log(message);
+    return { ...result, status: 'unavailable' };
+  }
   const archiver = (deps.archiverFor ?? defaultArchiver)(connector);
   const deadline = now().getTime() + deps.settings.fetch.partSeconds * 1000;
   await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetching', { windowFrom: window.from, windowTo: window.to });
@@ -74,7 +83,7 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
               await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, 'failed', stored.reason);
             } else {
               result[stored.outcome]++;
-              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome);
+              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome, undefined, stored.path);
             }
           }),
         ),
@@ -102,11 +111,13 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
 
   if (await deps.checkpoints.complete(connector.id, job.runId)) {
     await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetched', { windowFrom: window.from, windowTo: window.to });
+    countWindowCompleted(connector.id);
     log(`${connector.id}: window ${job.window.from} .. ${job.window.to} fetched completely`);
   }
   return { ...result, status: 'completed' };
 }
 
 function defaultArchiver(connector: ConnectorSettings): ArchiverClient {
+  if (connector.password === undefined) throw new Error(`connector ${connector.id} has no password: ${connector.unavailable ?? 'not set'}`);
   return new ArchiverClient({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password });
 }

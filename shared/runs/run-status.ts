@@ -9,7 +9,7 @@
  * Item rows are upserts keyed by the item, so a retried message records the same row again
  * instead of counting twice: the counts in the report are idempotent by construction.
  */
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { isStatus } from '../storage/errors';
 import { percentEncode } from '../text/percent-encode';
 import { countItem as countItemMetric } from '../telemetry/metrics';
@@ -22,14 +22,15 @@ export type ConnectorRunState =
   | 'fetched'
   | 'failed';
 
-export type Stage = 'fetch' | 'convert' | 'import';
+/** reconcile: the sweep queued a stranded item again (shared/reconciling/reconcile.ts). */
+export type Stage = 'fetch' | 'convert' | 'import' | 'reconcile';
 
 /**
  * fetched/written: a raw item stored; present: it was already stored (a retry);
  * imported: one mailbox copy; unmapped: no mailbox for the item; remapped: unmapped once, imported
  * after a re-drive (no longer counted as unmapped); failed: dead-lettered with a reason.
  */
-export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'remapped' | 'failed';
+export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'remapped' | 'failed' | 'requeued';
 
 export interface ConnectorRunCounts {
   fetched: number;
@@ -38,6 +39,8 @@ export interface ConnectorRunCounts {
   imported: number;
   unmapped: number;
   failed: number;
+  /** Stranded items (never converted, or converted and never imported) the sweep queued again. */
+  reconciled: number;
 }
 
 export interface ConnectorRunSummary extends ConnectorRunCounts {
@@ -46,6 +49,17 @@ export interface ConnectorRunSummary extends ConnectorRunCounts {
   windowFrom?: string;
   windowTo?: string;
   message?: string;
+}
+
+export interface ItemRow {
+  connectorId: string;
+  stage: Stage;
+  key: string;
+  outcome: ItemOutcome;
+  path?: string;
+  attempts?: number;
+  /** When the row was last written (the table's Timestamp). */
+  updatedAt: Date;
 }
 
 export interface RunSummary {
@@ -89,10 +103,11 @@ export class RunStatusStore {
     );
   }
 
-  async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, reason?: string): Promise<void> {
+  /** `path`: the item's raw-items path, kept on fetch and convert rows for the reconciliation sweep. */
+  async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, reason?: string, path?: string): Promise<void> {
     countItemMetric(connectorId, stage, outcome);
     await this.table.upsertEntity(
-      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: reason?.slice(0, 2000) },
+      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: reason?.slice(0, 2000), path },
       'Replace',
     );
   }
@@ -118,6 +133,51 @@ export class RunStatusStore {
     }
   }
 
+  /** Every item row of a run, for the reconciliation sweep: stage, decoded key, outcome, raw path, last write. */
+  async *itemRows(runId: string): AsyncIterable<ItemRow> {
+    const rows = this.table.listEntities<{ connectorId: string; stage: Stage; outcome: ItemOutcome; path?: string; attempts?: number }>({
+      queryOptions: { filter: odata`PartitionKey eq ${runId} and RowKey ge 'item__' and RowKey lt 'item_~'` },
+    });
+    for await (const row of rows) {
+      const rowKey = row.rowKey as string;
+      const prefix = `item__${row.connectorId}__${row.stage}__`;
+      if (!rowKey.startsWith(prefix)) continue;
+      yield {
+        connectorId: row.connectorId,
+        stage: row.stage,
+        key: decodeURIComponent(rowKey.slice(prefix.length)),
+        outcome: row.outcome,
+        path: row.path,
+        attempts: row.attempts,
+        updatedAt: new Date(row.timestamp as string),
+      };
+    }
+  }
+
+  /** The sweep queued an item again (`attempts` so far), or gave up on it with a reason (counted as failed). */
+  async recordReconciled(runId: string, connectorId: string, key: string, outcome: 'requeued' | 'failed', attempts: number, reason?: string): Promise<void> {
+    if (outcome === 'failed') countItemMetric(connectorId, 'reconcile', 'failed');
+    await this.table.upsertEntity(
+      { partitionKey: runId, rowKey: itemRowKey(connectorId, 'reconcile', key), connectorId, stage: 'reconcile', outcome, attempts, reason: reason?.slice(0, 2000) },
+      'Replace',
+    );
+  }
+
+  /** Runs started at or after `since` with when the sweep last found them settled, oldest first. */
+  async runsForReconciliation(since: Date): Promise<{ runId: string; startedAt: Date; settledAt?: Date }[]> {
+    const out: { runId: string; startedAt: Date; settledAt?: Date }[] = [];
+    const pages = this.table.listEntities<{ startedAt: string; settledAt?: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${RUNS_PK} and startedAt ge ${since.toISOString()}`, select: ['RowKey', 'startedAt', 'settledAt'] },
+    });
+    for await (const e of pages) out.push({ runId: e.rowKey as string, startedAt: new Date(e.startedAt), settledAt: e.settledAt ? new Date(e.settledAt) : undefined });
+    return out.sort((a, b) => a.runId.localeCompare(b.runId));
+  }
+
+  /** Every item of the run has reached an outcome and no blob event for it can still arrive: later sweeps skip it. */
+  async markSettled(runId: string, at: Date): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: RUNS_PK, rowKey: runId, settledAt: at.toISOString() }, 'Merge');
+  }
+
   /** Run ids started at or after `since`, oldest first. */
   async runsSince(since: Date): Promise<string[]> {
     const ids: string[] = [];
@@ -139,7 +199,7 @@ export class RunStatusStore {
     const entry = (connectorId: string): ConnectorRunSummary => {
       let s = byConnector.get(connectorId);
       if (!s) {
-        s = { connectorId, state: 'dispatched', fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0 };
+        s = { connectorId, state: 'dispatched', fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0, reconciled: 0 };
         byConnector.set(connectorId, s);
       }
       return s;
@@ -171,4 +231,5 @@ function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): v
   else if (stage === 'convert' && outcome === 'converted') s.converted++;
   else if (stage === 'import' && (outcome === 'imported' || outcome === 'duplicate')) s.imported++;
   else if (stage === 'import' && outcome === 'unmapped') s.unmapped++;
+  else if (stage === 'reconcile' && outcome === 'requeued') s.reconciled++;
 }

@@ -23,6 +23,7 @@ export interface Services {
   runStatus: RunStatusStore;
   deadLetters: DeadLetterStore;
   fetchQueue: QueueClient;
+  convertQueue: QueueClient;
   importQueue: QueueClient;
   mapping: MappingStore;
   graphCache: GraphCache;
@@ -41,6 +42,7 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     runStatus: new RunStatusStore(storage.table(tables.runStatus)),
     deadLetters: new DeadLetterStore(storage.table(tables.deadLetters)),
     fetchQueue: storage.queue.getQueueClient(queues.fetchJobs),
+    convertQueue: storage.queue.getQueueClient(queues.convertJobs),
     importQueue: storage.queue.getQueueClient(queues.importJobs),
     mapping: new MappingStore(storage.table(tables.mapping)),
     graphCache: new GraphCache(storage.table(tables.graphCache), settings.mapping.mailboxCacheTtlMinutes),

@@ -10,10 +10,11 @@ import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
 import { CheckpointConflictError, type CheckpointStore } from './checkpoints';
 import { planWindow, type Window } from './plan-window';
+import { countConnectorUnavailable } from '../telemetry/metrics';
 
 export interface DispatchOutcome {
   connectorId: string;
-  outcome: 'dispatched' | 'redispatched' | 'in-flight' | 'nothing-new' | 'conflict';
+  outcome: 'dispatched' | 'redispatched' | 'in-flight' | 'nothing-new' | 'conflict' | 'unavailable';
   runId: string;
   window?: Window;
 }
@@ -26,14 +27,26 @@ export interface DispatchDeps {
   now: Date;
   runId: string;
   log?: (message: string) => void;
+  /** Errors an operator must act on (Application Insights severity Error in Azure). */
+  error?: (message: string) => void;
 }
 
 export async function dispatchFetches(deps: DispatchDeps): Promise<DispatchOutcome[]> {
   const { settings, checkpoints, runStatus, now, runId } = deps;
   const log = deps.log ?? (() => undefined);
+  const error = deps.error ?? log;
   await runStatus.startRun(runId, now, 'schedule');
   const outcomes: DispatchOutcome[] = [];
   for (const connector of settings.connectors.filter((c) => c.enabled)) {
+    if (connector.unavailable) {
+      // Nothing is claimed: the watermark stays, and the first run after the fix fetches the gap.
+      const message = `connector ${connector.id} is unavailable: ${connector.unavailable}`;
+      await runStatus.setConnectorState(runId, connector.id, 'failed', { message });
+      countConnectorUnavailable(connector.id);
+      error(message);
+      outcomes.push({ connectorId: connector.id, outcome: 'unavailable', runId });
+      continue;
+    }
     const checkpoint = await checkpoints.read(connector.id);
     const plan = planWindow({
       checkpoint,

@@ -8,5 +8,7 @@ export function infraLayout() {
     tables: [...allTables],
     // The compliance record: what was received and what was produced from it.
     immutableContainers: [containers.rawItems, containers.rawAttachments, containers.mime],
+    // Where Event Grid dead-letters the blob events it could not deliver (infra/app/events.bicep).
+    eventGridDeadLetterContainer: containers.eventGridDeadLetters,
   };
 }

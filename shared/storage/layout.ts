@@ -20,6 +20,8 @@ export const containers = {
   mime: 'mime-messages',
   /** Custom mapping CSVs: drop one at incoming/<connector>/<file>.csv; its report appears at reports/<connector>/<file>.json. */
   mappingUploads: 'mapping-uploads',
+  /** Blob-created events Event Grid could not deliver (Azure only): evidence for operators; the reconciliation sweep repairs the items. */
+  eventGridDeadLetters: 'eventgrid-deadletters',
 } as const;
 
 /** Suffix the Functions host appends to a queue's name for messages that failed maxDequeueCount times. */
@@ -32,6 +34,9 @@ export const queues = {
   /** One message per converted item to import into the mapped mailboxes. */
   importJobs: 'import-jobs',
   importJobsPoison: `import-jobs${POISON_SUFFIX}`,
+  /** Raw items to convert that no blob event brought (the reconciliation sweep finds them). */
+  convertJobs: 'convert-jobs',
+  convertJobsPoison: `convert-jobs${POISON_SUFFIX}`,
 } as const;
 
 export const tables = {

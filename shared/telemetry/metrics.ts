@@ -17,6 +17,14 @@ export const METRIC_NAMES = {
   duplicates: 'mac.items.duplicates',
   throttled: 'mac.graph.throttled',
   bytesImported: 'mac.bytes.imported',
+  /** A connector window fetched completely (the "no complete window in 26 h" alert reads it). */
+  windowsCompleted: 'mac.windows.completed',
+  /** A connector skipped by the scheduler because a setting it needs is missing or unreadable. */
+  connectorsUnavailable: 'mac.connectors.unavailable',
+  /** Stranded items the reconciliation sweep queued again, by the stage they were stranded before. */
+  reconciled: 'mac.items.reconciled',
+  /** Messages in a poison queue, measured by each reconciliation sweep (a gauge). */
+  poisonMessages: 'mac.queue.poison.messages',
 } as const;
 
 const UNITS: Record<keyof typeof METRIC_NAMES, string> = {
@@ -28,6 +36,10 @@ const UNITS: Record<keyof typeof METRIC_NAMES, string> = {
   duplicates: '{item}',
   throttled: '{response}',
   bytesImported: 'By',
+  windowsCompleted: '{window}',
+  connectorsUnavailable: '{connector}',
+  reconciled: '{item}',
+  poisonMessages: '{message}',
 };
 
 function add(metric: keyof typeof METRIC_NAMES, value: number, attributes: Attributes): void {
@@ -46,6 +58,23 @@ export function countItem(connector: string, stage: Stage, outcome: ItemOutcome)
     : outcome === 'unmapped' ? 'unmapped'
     : undefined;
   if (metric) add(metric, 1, { connector, stage });
+}
+
+export function countWindowCompleted(connector: string): void {
+  add('windowsCompleted', 1, { connector, stage: 'fetch' });
+}
+
+export function countConnectorUnavailable(connector: string): void {
+  add('connectorsUnavailable', 1, { connector, stage: 'schedule' });
+}
+
+/** `stage` is the stage the item is queued again for: convert or import. */
+export function countReconciled(connector: string, stage: 'convert' | 'import', items: number): void {
+  if (items > 0) add('reconciled', items, { connector, stage });
+}
+
+export function recordPoisonMessages(queue: string, messages: number): void {
+  metrics.getMeter('mobile-archive-connector').createGauge(METRIC_NAMES.poisonMessages, { unit: UNITS.poisonMessages }).record(messages, { queue });
 }
 
 export function countBytesImported(connector: string, bytes: number): void {

@@ -31,8 +31,8 @@ export async function startImportFixture(graphOptions: GraphSimOptionsInput = {}
   return { ts, graph, services, stop: async () => (await graph.close(), await ts.stop()) };
 }
 
-/** Stores a fixture's raw item and attachments, converts it, and returns its import job. */
-export async function convertFixture(f: ImportFixture, item: FixtureItem, runId = 'import-test-run'): Promise<ImportJob> {
+/** Stores a fixture's raw item and attachments as the fetcher does (blobs, then its fetch row); returns the raw path. */
+export async function storeFixture(f: ImportFixture, item: FixtureItem, runId = 'import-test-run'): Promise<string> {
   const raw = item.raw as { id: string; timestamp: string };
   const blob = (c: string, p: string) => f.services.storage.blob.getContainerClient(c).getBlockBlobClient(p);
   for (const a of item.attachments) {
@@ -42,6 +42,13 @@ export async function convertFixture(f: ImportFixture, item: FixtureItem, runId 
   const line = Buffer.from(JSON.stringify(item.raw));
   const path = rawItemPath(item.connectorId, raw.id, new Date(raw.timestamp));
   await blob(containers.rawItems, path).upload(line, line.length, { metadata: { runid: runId } });
+  await f.services.runStatus.recordItem(runId, item.connectorId, 'fetch', raw.id, 'written', undefined, path);
+  return path;
+}
+
+/** Stores a fixture's raw item and attachments, converts it, and returns its import job. */
+export async function convertFixture(f: ImportFixture, item: FixtureItem, runId = 'import-test-run'): Promise<ImportJob> {
+  const path = await storeFixture(f, item, runId);
   const result = await convertRawItem(path, f.services);
   if (result.status === 'dead-lettered') throw new Error(result.reason);
   const jobs = await drainQueue(f.services.importQueue, parseImportJob);

@@ -1,0 +1,25 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { services } from '../shared/runtime/services';
+import { reconcile } from '../shared/reconciling/reconcile';
+
+/** Hourly at minute 15: late enough after the hour that the scheduler's own work is under way. */
+export const RECONCILE_SCHEDULE = '0 15 * * * *';
+
+/** Timer: queue again the items a lost blob event or job left behind, and measure the poison queues. */
+export async function reconciler(_timer: Timer, context: InvocationContext): Promise<void> {
+  const s = services();
+  const result = await reconcile({ ...s, now: new Date(), log: (m) => context.log(m) });
+  const requeued = Object.entries(result.requeued).map(([c, n]) => `${c}: ${n.convert} to convert, ${n.import} to import`);
+  const poisoned = Object.entries(result.poison).filter(([, n]) => n > 0).map(([q, n]) => `${q}: ${n}`);
+  const summary = `reconciliation: ${result.runsSwept} run(s) swept; ${requeued.length > 0 ? `queued again ${requeued.join('; ')}` : 'nothing stranded'}${result.more ? '; more next sweep' : ''}`;
+  if (requeued.length > 0 || result.gaveUp > 0) context.warn(`${summary}; ${result.gaveUp} given up`);
+  else context.log(summary);
+  if (poisoned.length > 0) context.error(`messages in poison queues: ${poisoned.join(', ')} (docs/operations.md)`);
+}
+
+app.timer('reconciler', {
+  schedule: RECONCILE_SCHEDULE,
+  runOnStartup: false,
+  useMonitor: true,
+  handler: reconciler,
+});
