@@ -1,18 +1,24 @@
 /**
- * The Microsoft Graph client for the configured national cloud: the SDK's authentication and HTTP
- * handlers around our retry policy, authenticated with the app's managed identity. Locally
- * (GRAPH_ENDPOINT on 127.0.0.1) it talks to the Graph simulator, which accepts any bearer token.
+ * The Microsoft Graph client for the configured national cloud, authenticated with the app's managed
+ * identity. The chain is the SDK's default one with our retry policy in place of its RetryHandler:
+ * authentication, retry, redirect (the SDK's: follows 3xx, drops the token across hosts), telemetry
+ * (the SDK's: a client-request-id per request, which Microsoft support asks for, and the SdkVersion
+ * header), HTTP. Locally (GRAPH_ENDPOINT on 127.0.0.1) it talks to the Graph simulator, which
+ * accepts any bearer token.
+ * https://learn.microsoft.com/en-us/graph/sdks/customize-client
  */
-import { AuthenticationHandler, Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import type { AppSettings } from '../config/settings';
+import { nationalClouds, type AppSettings } from '../config/settings';
 import { RetryPolicy } from './retry-policy';
 
 export interface GraphClientOptions {
   maxRetries?: number;
   maxRetryAfterSeconds: number;
   baseDelayMs?: number;
+  /** Tests only: the credential instead of the managed identity. */
+  credential?: TokenCredential;
 }
 
 /**
@@ -41,18 +47,24 @@ export function createGraphClient(graph: AppSettings['graph'], options: GraphCli
   let auth: Middleware;
   if (local) auth = new SimulatorAuth();
   else {
-    const credential: TokenCredential = graph.clientId
-      ? new ManagedIdentityCredential({ clientId: graph.clientId })
-      : new DefaultAzureCredential({ tenantId: graph.tenantId, authorityHost: graph.authority });
-    auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [`${graph.endpoint}/.default`] }));
+    const credential: TokenCredential =
+      options.credential ??
+      (graph.clientId
+        ? new ManagedIdentityCredential({ clientId: graph.clientId })
+        : new DefaultAzureCredential({ tenantId: graph.tenantId, authorityHost: graph.authority }));
+    // The token is for the cloud's Graph, also when GRAPH_ENDPOINT names a proxy in front of it.
+    const scope = `${nationalClouds[graph.nationalCloud].graph}/.default`;
+    auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] }));
   }
   const retry = new RetryPolicy({ maxRetries: options.maxRetries ?? 4, maxRetryAfterSeconds: options.maxRetryAfterSeconds, baseDelayMs: options.baseDelayMs ?? 500 });
-  const http = new HTTPMessageHandler();
-  auth.setNext!(retry);
-  retry.setNext(http);
+  const chain: Middleware[] = [auth, retry, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
+  for (let i = 0; i < chain.length - 1; i++) chain[i].setNext!(chain[i + 1]);
   return Client.initWithMiddleware({
     baseUrl: graph.endpoint,
     defaultVersion: version,
     middleware: auth,
+    // The SDK authenticates (and tags) only requests to the known Graph hosts, unless told of others:
+    // a GRAPH_ENDPOINT proxy would otherwise get no token at all.
+    customHosts: new Set([new URL(graph.endpoint).hostname]),
   });
 }
