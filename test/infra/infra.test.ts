@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { appSettingDeclarations, connectorSettingDeclarations, knownSettingNames, requiredSettingNames } from '../../shared/config/settings';
 import { infraLayout } from '../../shared/storage/infra-layout';
+import { METRIC_NAMES } from '../../shared/telemetry/metrics';
 
 const root = join(__dirname, '..', '..', '..');
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
@@ -103,5 +104,68 @@ describe('infra (Bicep) against the app', () => {
     assert.match(read('docs/deploy.md'), /func azure functionapp publish/);
     assert.match(read('docs/deploy.md'), /azd up/);
     assert.match(read('README.md'), /docs\/deploy\.md/);
+  });
+
+  it('alerts read only signals sampling never drops, and name metrics the app emits', () => {
+    const alerts = read('infra/app/alerts.bicep');
+    assert.doesNotMatch(alerts, /\btraces\b\s*\|/, 'no alert queries traces (adaptive sampling drops them)');
+    const queried = [...alerts.matchAll(/name == "([^"]+)"/g)].map((m) => m[1]);
+    assert.ok(queried.length >= 5);
+    for (const name of queried) assert.ok((Object.values(METRIC_NAMES) as string[]).includes(name), `alerts.bicep queries ${name}, which the app never emits`);
+    for (const m of ['DeadLetteredCount', 'DroppedEventCount']) assert.match(alerts, new RegExp(`'${m}'`), `Event Grid ${m} is alerted on`);
+  });
+
+  it('Event Grid dead-letters undeliverable blob events into a container its own identity may write, and the post-deploy script waits and explains', () => {
+    const events = read('infra/app/events.bicep');
+    assert.match(events, /identity: \{ type: 'SystemAssigned' \}/);
+    assert.match(events, /scope: deadLetters/);
+    assert.match(read('infra/main.bicep'), /deadLetterContainer: layout\.eventGridDeadLetterContainer/);
+    const script = read('infra/scripts/postdeploy.sh');
+    assert.match(script, /"deadLetterWithResourceIdentity"/);
+    assert.match(script, /POSTDEPLOY_WAIT_MINUTES:-20/);
+    assert.match(script, /Role propagation/);
+    assert.match(script, /run this script again/);
+  });
+
+  it('the storage SKU is a parameter whose default every region offers', () => {
+    const main = read('infra/main.bicep');
+    assert.match(main, /param storageSku string = 'Standard_LRS'/);
+    assert.doesNotMatch(read('infra/app/storage.bicep'), /sku: \{ name: 'Standard_ZRS' \}/);
+  });
+
+  it('azd builds here and ships production dependencies only; the publish script does the same', () => {
+    const azd = read('azure.yaml');
+    assert.match(azd, /remoteBuild: false/);
+    assert.match(azd, /requiredVersions:\n\s+#[^\n]*\n\s+azd: ">= \d+\.\d+\.\d+"/);
+    assert.match(azd, /prepackage:\n\s+shell: sh\n\s+run: npm prune --omit=dev/);
+    const funcignore = read('.funcignore').split('\n');
+    for (const entry of ['*.ts', 'test', 'dev', 'dist/test', 'dist/dev', '.tools']) assert.ok(funcignore.includes(entry), `.funcignore leaves out ${entry}`);
+    assert.ok(!funcignore.includes('node_modules'), 'a local build ships node_modules');
+    const publish = read('infra/scripts/publish.sh');
+    assert.ok(publish.indexOf('npm prune --omit=dev') > 0 && publish.indexOf('npm prune --omit=dev') < publish.indexOf('func azure functionapp publish'));
+  });
+
+  it('the az deployment path has parameters of its own, with no azd placeholders', () => {
+    const azcli = read('infra/main.azcli.parameters.json');
+    assert.doesNotMatch(azcli, /\$\{/);
+    const main = read('infra/main.bicep');
+    for (const name of Object.keys((JSON.parse(azcli) as { parameters: object }).parameters)) assert.match(main, new RegExp(`^param ${name} `, 'm'), name);
+    assert.match(read('docs/deploy.md'), /-p @?infra\/main\.azcli\.parameters\.json/);
+  });
+
+  it('the WORM lock is a separate, confirmed step on the containers the layout makes immutable', () => {
+    const lock = read('infra/scripts/lock-worm.sh');
+    assert.match(lock, /immutableContainers/);
+    assert.match(lock, /--confirm/);
+    assert.match(lock, /az storage container immutability-policy lock/);
+    const deploy = read('docs/deploy.md');
+    assert.match(deploy, /lock-worm\.sh/);
+    assert.match(deploy, /17a-4\(f\)/);
+    assert.match(deploy, /FINRA/);
+  });
+
+  it('host and worker telemetry form one OpenTelemetry trace', () => {
+    assert.equal((JSON.parse(read('host.json')) as { telemetryMode?: string }).telemetryMode, 'OpenTelemetry');
+    assert.match(read('shared/telemetry/setup.ts'), /new AzureFunctionsInstrumentation\(\)/);
   });
 });

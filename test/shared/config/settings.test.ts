@@ -60,6 +60,10 @@ describe('app settings', () => {
     ['MAPPING_DEFAULT_REGION', 'XX', /ISO 3166/],
     ['MAILBOX_CACHE_TTL_MINUTES', 'forever', /whole number/],
     ['GRAPH_IMPORT_MODE', 'eml', /json or importMime/],
+    ['RECONCILE_MIN_AGE_MINUTES', '0', /between 1 and/],
+    ['RECONCILE_LOOKBACK_HOURS', 'a week', /whole number/],
+    ['RECONCILE_MAX_ITEMS', '1000000', /between 1 and 100000/],
+    ['RECONCILE_MAX_ATTEMPTS', '-1', /whole number/],
     ['GRAPH_MAX_RETRY_AFTER_SECONDS', '0', /between 1 and 3600/],
     ['GRAPH_NATIONAL_CLOUD', 'mars', /must be one of global, usgov, usgovdod, china/],
     ['GRAPH_TENANT_ID', 'contoso', /GUID/],
@@ -72,7 +76,6 @@ describe('app settings', () => {
     ['CONNECTOR__O2__ARCHIVER_URL', 'ftp://archiver', /absolute http\(s\) URL/],
     ['CONNECTOR__O2__ARCHIVER_URL', 'http://archiver.example.com', /must use https/],
     ['CONNECTOR__O2__USERNAME', '  ', /is required/],
-    ['CONNECTOR__O2__PASSWORD', undefined, /is required/],
     ['CONNECTOR__O2__ENABLED', 'yes', /true or false/],
     ['CONNECTOR__O2__FOLDER_NAME', 'Archive/O2', /must not contain/],
     ['CONNECTOR__O2__AUTO_MAPPING', 'maybe', /true or false/],
@@ -90,17 +93,26 @@ describe('app settings', () => {
   }
 
   it('covers every declared setting with an invalid-value test', () => {
-    const tested = new Set(invalid.map(([s]) => s.replace(/^CONNECTOR__O2__/, '')));
+    // PASSWORD has tests of its own below: a bad one takes only its connector out of service.
+    const tested = new Set([...invalid.map(([s]) => s.replace(/^CONNECTOR__O2__/, '')), 'PASSWORD']);
     for (const d of [...appSettingDeclarations, ...connectorSettingDeclarations]) {
       assert.ok(tested.has(d.name), `no invalid-value test for ${d.name}`);
     }
   });
 
-  it('never echoes a password, and explains an unresolved Key Vault reference', () => {
-    const problems = problemsOf({ ...base, CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)' });
-    assert.equal(problems[0].setting, 'CONNECTOR__O2__PASSWORD');
-    assert.match(problems[0].problem, /unresolved Key Vault reference/);
-    assert.doesNotMatch(problems[0].problem, /kv\.vault/);
+  it('an unresolved Key Vault reference stops only its connector, explained, never echoed', () => {
+    const settings = loadSettings({ ...base, CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)' });
+    const o2 = settings.connectors.find((c) => c.id === 'o2')!;
+    assert.match(o2.unavailable ?? '', /^CONNECTOR__O2__PASSWORD is an unresolved Key Vault reference/);
+    assert.doesNotMatch(o2.unavailable ?? '', /kv\.vault/);
+    assert.equal(o2.password, undefined);
+    for (const other of settings.connectors.filter((c) => c.id !== 'o2')) assert.equal(other.unavailable, undefined, other.id);
+  });
+
+  it('a missing password stops only its connector too', () => {
+    const settings = loadSettings({ ...base, CONNECTOR__O2__PASSWORD: undefined });
+    assert.match(settings.connectors.find((c) => c.id === 'o2')!.unavailable ?? '', /^CONNECTOR__O2__PASSWORD is required/);
+    assert.equal(settings.connectors.filter((c) => !c.unavailable).length, 2);
   });
 
   it('reports every bad setting at once, in one message naming each', () => {

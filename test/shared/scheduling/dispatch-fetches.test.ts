@@ -30,6 +30,25 @@ describe('scheduler dispatch (Azurite)', () => {
     await drainJobs();
   });
 
+  it('a connector whose password did not resolve is reported failed, naming the setting, and the others are dispatched', async () => {
+    const settings = loadSettings(validEnv(ts.connectionString, {
+      ARCHIVE_CONNECTORS: 'enterprise,o2',
+      CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)',
+    }));
+    const errors: string[] = [];
+    const now = new Date('2026-03-10T02:00:00Z');
+    const outcomes = await dispatchFetches({ ...createServices(settings, ts.storage), now, runId: 'run-unavailable', error: (m) => errors.push(m) });
+    assert.deepEqual(outcomes.map((o) => [o.connectorId, o.outcome]), [['enterprise', 'dispatched'], ['o2', 'unavailable']]);
+    const jobs = await drainJobs();
+    assert.deepEqual(jobs.map((j) => j.connectorId), ['enterprise']);
+    assert.equal(await services.checkpoints.read('o2'), undefined, 'nothing claimed: the first run after the fix fetches from the same start');
+    const o2 = (await services.runStatus.summarize('run-unavailable'))!.connectors.find((c) => c.connectorId === 'o2')!;
+    assert.equal(o2.state, 'failed');
+    assert.match(o2.message ?? '', /CONNECTOR__O2__PASSWORD is an unresolved Key Vault reference/);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /connector o2 is unavailable: CONNECTOR__O2__PASSWORD/);
+  });
+
   it('first run sends exactly one job per enabled connector for [now - lag - lookback, now - lag)', async () => {
     const now = new Date('2026-03-10T02:00:00Z');
     const outcomes = await run(now);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { METRIC_NAMES } from '../../../shared/telemetry/metrics';
+import { METRIC_NAMES, countConnectorUnavailable, countReconciled, countWindowCompleted, recordPoisonMessages } from '../../../shared/telemetry/metrics';
 import { RunStatusStore } from '../../../shared/runs/run-status';
 import { tables } from '../../../shared/storage/layout';
 import { startImportFixture, convertFixture, runImport, type ImportFixture } from '../../helpers/import-fixture';
@@ -24,13 +24,13 @@ describe('telemetry: custom metrics per connector and stage', () => {
     await f.stop();
   });
 
-  async function collected(): Promise<Map<string, { connector: unknown; stage: unknown; value: number }[]>> {
+  async function collected(): Promise<Map<string, { connector: unknown; stage: unknown; queue: unknown; value: number }[]>> {
     await reader.forceFlush();
-    const out = new Map<string, { connector: unknown; stage: unknown; value: number }[]>();
+    const out = new Map<string, { connector: unknown; stage: unknown; queue: unknown; value: number }[]>();
     for (const rm of exporter.getMetrics()) {
       for (const sm of rm.scopeMetrics) {
         for (const m of sm.metrics) {
-          out.set(m.descriptor.name, m.dataPoints.map((p) => ({ connector: p.attributes.connector, stage: p.attributes.stage, value: p.value as number })));
+          out.set(m.descriptor.name, m.dataPoints.map((p) => ({ connector: p.attributes.connector, stage: p.attributes.stage, queue: p.attributes.queue, value: p.value as number })));
         }
       }
     }
@@ -53,6 +53,13 @@ describe('telemetry: custom metrics per connector and stage', () => {
     unmapped.raw.from = '+12025550150';
     await runImport(f, await convertFixture(f, unmapped));
 
+    // The operations signals the alerts read (infra/app/alerts.bicep).
+    countWindowCompleted('o2');
+    countConnectorUnavailable('whatsapp');
+    countReconciled('o2', 'convert', 2);
+    countReconciled('o2', 'import', 0);
+    recordPoisonMessages('import-jobs-poison', 3);
+
     const got = await collected();
     for (const name of Object.values(METRIC_NAMES)) assert.ok(got.has(name), `metric ${name} was emitted`);
     const sum = (name: string, connector: string) => (got.get(name) ?? []).filter((p) => p.connector === connector).reduce((n, p) => n + p.value, 0);
@@ -64,6 +71,10 @@ describe('telemetry: custom metrics per connector and stage', () => {
     assert.equal(sum(METRIC_NAMES.unmapped, 'enterprise'), 1);
     assert.ok(sum(METRIC_NAMES.bytesImported, 'enterprise') > 3000);
     assert.ok(sum(METRIC_NAMES.throttled, 'enterprise') > 0, 'throttled responses are attributed to the connector');
-    for (const points of got.values()) for (const p of points) assert.equal(typeof p.stage, 'string');
+    assert.equal(sum(METRIC_NAMES.windowsCompleted, 'o2'), 1);
+    assert.equal(sum(METRIC_NAMES.connectorsUnavailable, 'whatsapp'), 1);
+    assert.deepEqual(got.get(METRIC_NAMES.reconciled)?.map((p) => [p.connector, p.stage, p.value]), [['o2', 'convert', 2]], 'nothing is emitted for zero');
+    assert.deepEqual(got.get(METRIC_NAMES.poisonMessages)?.map((p) => [p.queue, p.value]), [['import-jobs-poison', 3]]);
+    for (const [name, points] of got) if (name !== METRIC_NAMES.poisonMessages) for (const p of points) assert.equal(typeof p.stage, 'string');
   });
 });
