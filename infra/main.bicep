@@ -156,7 +156,6 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = events.outputs.name
 output AZURE_EVENTGRID_DEADLETTER_CONTAINER string = layout.eventGridDeadLetterContainer
 output AZURE_STORAGE_ACCOUNT_ID string = storage.outputs.id
-output AZURE_WORM_ENABLED bool = enableImmutability
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId

@@ -14,7 +14,9 @@ set -euo pipefail
 : "${AZURE_FUNCTION_APP_NAME:?set AZURE_FUNCTION_APP_NAME}"
 : "${AZURE_EVENTGRID_SYSTEM_TOPIC_NAME:?set AZURE_EVENTGRID_SYSTEM_TOPIC_NAME}"
 : "${AZURE_STORAGE_ACCOUNT_ID:?set AZURE_STORAGE_ACCOUNT_ID (deployment output)}"
-deadletters="${AZURE_EVENTGRID_DEADLETTER_CONTAINER:-eventgrid-deadletters}"
+# The container name comes from the deployment output, else from the one storage layout.
+layout="$(cd "$(dirname "$0")/.." && pwd)/storage-layout.json"
+deadletters="${AZURE_EVENTGRID_DEADLETTER_CONTAINER:-$(node -p "require('$layout').eventGridDeadLetterContainer")}"
 wait_minutes="${POSTDEPLOY_WAIT_MINUTES:-20}"
 
 key=""

@@ -439,17 +439,18 @@ function splitConnectorIds(value: string): string[] {
 export function loadSettings(env: Env): AppSettings {
   const problems: SettingProblem[] = [];
 
-  const read = <T>(setting: string, d: SettingDeclaration): T | undefined => {
+  /** `sink`: where a problem goes (a connector collects its secrets' problems apart). */
+  const read = <T>(setting: string, d: SettingDeclaration, sink: SettingProblem[] = problems): T | undefined => {
     const raw = env[setting];
     if (raw === undefined || raw.trim() === '') {
-      if (d.required) problems.push({ setting, problem: `is required: ${d.description}` });
+      if (d.required) sink.push({ setting, problem: `is required: ${d.description}` });
       return undefined;
     }
     const result = d.schema.safeParse(raw);
     if (!result.success) {
       const message = result.error.issues.map((i) => i.message).join('; ');
       const shown = d.secret ? '' : ` (got "${truncate(raw)}")`;
-      problems.push({ setting, problem: `${message}${shown}` });
+      sink.push({ setting, problem: `${message}${shown}` });
       return undefined;
     }
     return result.data as T;
@@ -500,17 +501,10 @@ export function loadSettings(env: Env): AppSettings {
       seen.add(id);
       // A secret the platform could not resolve (Key Vault reference, missing secret) takes only its
       // own connector out of service: the others run, and this one is reported at every run.
-      const before = problems.length;
+      const secretProblems: SettingProblem[] = [];
       const c = Object.fromEntries(
-        connectorSettingDeclarations.map((d) => [d.name, read(connectorSettingName(id, d.name), d)]),
+        connectorSettingDeclarations.map((d) => [d.name, read(connectorSettingName(id, d.name), d, d.secret ? secretProblems : problems)]),
       ) as Record<(typeof connectorSettingDeclarations)[number]['name'], unknown>;
-      const secretProblems = problems.splice(before).filter((p) => {
-        if (p.setting !== connectorSettingName(id, 'PASSWORD')) {
-          problems.push(p);
-          return false;
-        }
-        return true;
-      });
       if (c.PRODUCT === undefined || c.ARCHIVER_URL === undefined || c.USERNAME === undefined) continue;
       const product = c.PRODUCT as ProductId;
       connectors.push({

@@ -47,7 +47,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
 
   const deadLetter = async (key: string, reason: string): Promise<ConvertResult> => {
     await deps.deadLetters.record({ connectorId, stage: 'convert', key, reason, input: `${containers.rawItems}/${rawPath}`, runId });
-    await deps.runStatus.recordItem(runId, connectorId, 'convert', key, 'failed', reason, rawPath);
+    await deps.runStatus.recordItem(runId, connectorId, 'convert', key, 'failed', { reason, path: rawPath });
     log(`dead-lettered ${rawPath}: ${reason}`);
     return { status: 'dead-lettered', reason };
   };
@@ -90,7 +90,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
   if (status === 'converted' || (await deps.runStatus.itemOutcome(runId, connectorId, 'convert', itemId)) !== 'converted') {
     const job: ImportJob = { version: 1, runId, connectorId, itemId, rawPath, emlPath, attempt: 0 };
     await sendJsonMessage(deps.importQueue, job);
-    await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', undefined, rawPath);
+    await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', { path: rawPath });
   }
   return { status, emlPath };
 }

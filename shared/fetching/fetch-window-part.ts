@@ -55,14 +55,16 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
   }
 
   const window = { from: new Date(job.window.from), to: new Date(job.window.to) };
-  if (connector.unavailable && !deps.archiverFor) {
-    // Dispatched before its secret went missing: give the window back, as for a refused sign-in.
-    const message = `connector ${connector.id} is unavailable: ${connector.unavailable}`;
+  // Retrying cannot succeed without credentials: report why and give the window back (the watermark
+  // stays), so the next run fetches it once they are fixed.
+  const giveBack = async (message: string, status: 'sign-in-failed' | 'unavailable'): Promise<FetchPartResult> => {
     await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message });
     await deps.checkpoints.release(connector.id, job.runId);
-    log(message);
-    return { ...result, status: 'unavailable' };
-  }
+    log(`${connector.id}: ${message}`);
+    return { ...result, status };
+  };
+  // Dispatched before its secret went missing.
+  if (connector.unavailable) return giveBack(`connector ${connector.id} is unavailable: ${connector.unavailable}`, 'unavailable');
   const archiver = (deps.archiverFor ?? defaultArchiver)(connector);
   const deadline = now().getTime() + deps.settings.fetch.partSeconds * 1000;
   await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetching', { windowFrom: window.from, windowTo: window.to });
@@ -80,10 +82,10 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
             if (stored.outcome === 'quarantined') {
               result.quarantined++;
               log(`${connector.id}: kept an unusable item in quarantine (${stored.path}): ${stored.reason}`);
-              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, 'failed', stored.reason);
+              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, 'failed', { reason: stored.reason });
             } else {
               result[stored.outcome]++;
-              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome, undefined, stored.path);
+              await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome, { path: stored.path });
             }
           }),
         ),
@@ -101,12 +103,8 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
     }
   } catch (err) {
     if (!(err instanceof ArchiverSignInError)) throw err;
-    // Retrying a refused sign-in cannot succeed and may lock the account: report it and give the
-    // window back (the watermark stays), so the next run fetches it once the credentials are fixed.
-    await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message: err.message });
-    await deps.checkpoints.release(connector.id, job.runId);
-    log(`${connector.id}: ${err.message}`);
-    return { ...result, status: 'sign-in-failed' };
+    // A refused sign-in, retried, may also lock the account.
+    return giveBack(err.message, 'sign-in-failed');
   }
 
   if (await deps.checkpoints.complete(connector.id, job.runId)) {

@@ -82,7 +82,7 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   if (resolution.mailboxes.length === 0) {
     const reasons = resolution.unmapped.map((u) => `${u.number}: ${u.reason}`);
     await deps.unmapped.record(job, resolution.unmapped.map((u) => u.number), reasons);
-    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', reasons.join(' | '));
+    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', { reason: reasons.join(' | ') });
     log(`item ${job.itemId} of ${job.connectorId} maps to no mailbox; kept for re-drive`);
     return { status: 'unmapped', copies: [], unmapped: resolution.unmapped };
   }
@@ -125,7 +125,7 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     }
     for (const f of failures) {
       await deps.deadLetters.record({ connectorId: job.connectorId, stage: 'import', key: `${job.itemId}@${f.mb.upn}`, reason: f.reason, input: `${containers.mime}/${job.emlPath}`, runId: job.runId });
-      await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${f.mb.upn}`, 'failed', f.reason);
+      await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${f.mb.upn}`, 'failed', { reason: f.reason });
       copies.push({ upn: f.mb.upn, outcome: 'failed', reason: f.reason });
     }
     return { status: 'partial', copies, unmapped: resolution.unmapped };

@@ -67,7 +67,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
   const { minAgeMinutes, lookbackHours, maxItems, maxAttempts } = deps.settings.reconcile;
   const result: ReconcileResult = { runsSwept: 0, requeued: {}, gaveUp: 0, more: false, poison: {} };
   const oldEnough = deps.now.getTime() - minAgeMinutes * 60_000;
-  const runs = await deps.runStatus.runsForReconciliation(new Date(deps.now.getTime() - lookbackHours * 3600_000));
+  const runs = await deps.runStatus.runIndex(new Date(deps.now.getTime() - lookbackHours * 3600_000));
 
   let budget = maxItems;
   for (const run of runs.filter((r) => !r.settledAt)) {
@@ -90,7 +90,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
       if (tried >= maxAttempts) {
         if (tried === maxAttempts) {
           const reason = `stranded before ${s.stage} after ${tried} re-queue(s) by the reconciliation sweep; see the ${s.stage === 'convert' ? queues.convertJobsPoison : queues.importJobsPoison} queue and the host log`;
-          await deps.runStatus.recordReconciled(run.runId, s.connectorId, key, 'failed', tried + 1, reason);
+          await deps.runStatus.recordItem(run.runId, s.connectorId, 'reconcile', key, 'failed', { reason, attempts: tried + 1 });
           result.gaveUp++;
           log(`run ${run.runId}: ${s.connectorId} item ${s.itemId} ${reason}`);
         }
@@ -102,7 +102,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
         const job: ImportJob = { version: 1, runId: run.runId, connectorId: s.connectorId, itemId: s.itemId, rawPath: s.rawPath, emlPath: emlPathOf(s.rawPath), attempt: 0 };
         await sendJsonMessage(deps.importQueue, job);
       }
-      await deps.runStatus.recordReconciled(run.runId, s.connectorId, key, 'requeued', tried + 1);
+      await deps.runStatus.recordItem(run.runId, s.connectorId, 'reconcile', key, 'requeued', { attempts: tried + 1 });
       open++;
       const counts = (result.requeued[s.connectorId] ??= { convert: 0, import: 0 });
       counts[s.stage]++;

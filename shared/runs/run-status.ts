@@ -51,6 +51,19 @@ export interface ConnectorRunSummary extends ConnectorRunCounts {
   message?: string;
 }
 
+export interface RunIndexEntry {
+  runId: string;
+  startedAt: Date;
+  /** Set by the reconciliation sweep once every item of the run has an outcome. */
+  settledAt?: Date;
+}
+
+export interface ItemDetails {
+  reason?: string;
+  path?: string;
+  attempts?: number;
+}
+
 export interface ItemRow {
   connectorId: string;
   stage: Stage;
@@ -103,11 +116,14 @@ export class RunStatusStore {
     );
   }
 
-  /** `path`: the item's raw-items path, kept on fetch and convert rows for the reconciliation sweep. */
-  async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, reason?: string, path?: string): Promise<void> {
+  /**
+   * `reason`: why an item failed or is unmapped (never item content); `path`: its raw-items path, on
+   * fetch and convert rows for the reconciliation sweep; `attempts`: how often the sweep queued it.
+   */
+  async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, details: ItemDetails = {}): Promise<void> {
     countItemMetric(connectorId, stage, outcome);
     await this.table.upsertEntity(
-      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: reason?.slice(0, 2000), path },
+      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: details.reason?.slice(0, 2000), path: details.path, attempts: details.attempts },
       'Replace',
     );
   }
@@ -117,7 +133,7 @@ export class RunStatusStore {
    * before a restart and fetched after it, items re-driven long after their run), oldest first.
    */
   async runsActiveSince(since: Date): Promise<string[]> {
-    const ids = new Set(await this.runsSince(since));
+    const ids = new Set((await this.runIndex(since)).map((r) => r.runId));
     const rows = this.table.listEntities({ queryOptions: { filter: `Timestamp ge datetime'${since.toISOString()}'`, select: ['PartitionKey'] } });
     for await (const row of rows) if (row.partitionKey !== RUNS_PK) ids.add(row.partitionKey as string);
     return [...ids].sort();
@@ -154,18 +170,9 @@ export class RunStatusStore {
     }
   }
 
-  /** The sweep queued an item again (`attempts` so far), or gave up on it with a reason (counted as failed). */
-  async recordReconciled(runId: string, connectorId: string, key: string, outcome: 'requeued' | 'failed', attempts: number, reason?: string): Promise<void> {
-    if (outcome === 'failed') countItemMetric(connectorId, 'reconcile', 'failed');
-    await this.table.upsertEntity(
-      { partitionKey: runId, rowKey: itemRowKey(connectorId, 'reconcile', key), connectorId, stage: 'reconcile', outcome, attempts, reason: reason?.slice(0, 2000) },
-      'Replace',
-    );
-  }
-
-  /** Runs started at or after `since` with when the sweep last found them settled, oldest first. */
-  async runsForReconciliation(since: Date): Promise<{ runId: string; startedAt: Date; settledAt?: Date }[]> {
-    const out: { runId: string; startedAt: Date; settledAt?: Date }[] = [];
+  /** Runs started at or after `since`, with when the reconciliation sweep found them settled, oldest first. */
+  async runIndex(since: Date): Promise<RunIndexEntry[]> {
+    const out: RunIndexEntry[] = [];
     const pages = this.table.listEntities<{ startedAt: string; settledAt?: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${RUNS_PK} and startedAt ge ${since.toISOString()}`, select: ['RowKey', 'startedAt', 'settledAt'] },
     });
@@ -176,16 +183,6 @@ export class RunStatusStore {
   /** Every item of the run has reached an outcome and no blob event for it can still arrive: later sweeps skip it. */
   async markSettled(runId: string, at: Date): Promise<void> {
     await this.table.upsertEntity({ partitionKey: RUNS_PK, rowKey: runId, settledAt: at.toISOString() }, 'Merge');
-  }
-
-  /** Run ids started at or after `since`, oldest first. */
-  async runsSince(since: Date): Promise<string[]> {
-    const ids: string[] = [];
-    const pages = this.table.listEntities<{ startedAt: string }>({
-      queryOptions: { filter: `PartitionKey eq '${RUNS_PK}' and startedAt ge '${since.toISOString()}'`, select: ['RowKey', 'startedAt'] },
-    });
-    for await (const e of pages) ids.push(e.rowKey as string);
-    return ids.sort();
   }
 
   async summarize(runId: string): Promise<RunSummary | undefined> {

@@ -42,7 +42,7 @@ export async function storeFixture(f: ImportFixture, item: FixtureItem, runId = 
   const line = Buffer.from(JSON.stringify(item.raw));
   const path = rawItemPath(item.connectorId, raw.id, new Date(raw.timestamp));
   await blob(containers.rawItems, path).upload(line, line.length, { metadata: { runid: runId } });
-  await f.services.runStatus.recordItem(runId, item.connectorId, 'fetch', raw.id, 'written', undefined, path);
+  await f.services.runStatus.recordItem(runId, item.connectorId, 'fetch', raw.id, 'written', { path });
   return path;
 }
 

@@ -186,6 +186,26 @@ describe('fetcher (Azurite + archiver simulator)', () => {
     }
   });
 
+  it('a window dispatched before its password went missing is given back, with the setting named, and no sign-in is tried', async () => {
+    const f = await startFetchFixture({ itemsPerDay: 5 });
+    try {
+      const job = await dispatchOne(f.services, 'o2', new Date('2026-03-10T01:00:00Z'), runId());
+      const o2 = f.services.settings.connectors.find((c) => c.id === 'o2')!;
+      // As the next process start reads it: the Key Vault reference no longer resolves.
+      const unavailable = { ...o2, password: undefined, unavailable: 'CONNECTOR__O2__PASSWORD is an unresolved Key Vault reference' };
+      const settings = { ...f.services.settings, connectors: f.services.settings.connectors.map((c) => (c.id === 'o2' ? unavailable : c)) };
+      const result = await fetchWindowPart(job, { ...f.services, settings });
+      assert.equal(result.status, 'unavailable');
+      assert.equal(f.sim.stats.signIns + f.sim.stats.signInsRefused, 0, 'no sign-in without credentials');
+      const summary = await f.services.runStatus.summarize(job.runId);
+      assert.equal(summary?.connectors[0].state, 'failed');
+      assert.match(summary?.connectors[0].message ?? '', /CONNECTOR__O2__PASSWORD is an unresolved Key Vault reference/);
+      assert.equal((await f.services.checkpoints.read('o2'))?.inFlight, undefined, 'the window is free for the next run');
+    } finally {
+      await f.stop();
+    }
+  });
+
   it('keeps an unusable line in quarantine with its reason and stores the rest', async () => {
     const f = await startFetchFixture({ itemsPerDay: 6 });
     try {

@@ -74,7 +74,7 @@ describe('reconciliation sweep (Azurite + Graph simulator)', () => {
     assert.deepEqual((await sweep(new Date(Date.now() + 2 * HOUR))).requeued, {});
     const settled = await sweep(new Date(Date.now() + 26 * HOUR));
     assert.deepEqual(settled.requeued, {});
-    const runs = await f.services.runStatus.runsForReconciliation(new Date(0));
+    const runs = await f.services.runStatus.runIndex(new Date(0));
     assert.ok(runs.find((r) => r.runId === runId)?.settledAt, 'run settled');
     const after = await sweep(new Date(Date.now() + 27 * HOUR));
     assert.equal(after.runsSwept, runs.filter((r) => !r.settledAt).length);

@@ -41,7 +41,7 @@ describe('telemetry: custom metrics per connector and stage', () => {
     const status = new RunStatusStore(f.ts.storage.table(tables.runStatus));
     await status.recordItem('run', 'o2', 'fetch', 'a', 'written');
     await status.recordItem('run', 'o2', 'fetch', 'b', 'present');
-    await status.recordItem('run', 'whatsapp', 'convert', 'c', 'failed', 'bad');
+    await status.recordItem('run', 'whatsapp', 'convert', 'c', 'failed', { reason: 'bad' });
     // A real import through the simulator, which throttles 30% of requests: converted, imported,
     // bytes and throttled counts come from the pipeline itself.
     const item = structuredClone(fixtureItems.find((x) => x.raw.type === 'chat')!);
