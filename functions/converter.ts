@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { blobTriggerSource } from '../shared/config/settings';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
-import { containers, STORAGE_CONNECTION } from '../shared/storage/layout';
+import { containers, STORAGE_CONNECTION } from '../shared/storage/names';
 
 /** Blob: convert a new raw item to a standards-valid .eml and queue its import. */
 export async function converter(_blob: unknown, context: InvocationContext): Promise<void> {

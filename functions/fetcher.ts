@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { parseFetchJob } from '../shared/jobs/fetch-job';
 import { fetchWindowPart } from '../shared/fetching/fetch-window-part';
-import { queues, STORAGE_CONNECTION } from '../shared/storage/layout';
+import { queues, STORAGE_CONNECTION } from '../shared/storage/names';
 
 /** Queue: fetch one part of a connector window from the archiver into Blob storage. */
 export async function fetcher(message: unknown, context: InvocationContext): Promise<void> {

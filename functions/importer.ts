@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { parseImportJob } from '../shared/jobs/import-job';
 import { importItem } from '../shared/importing/import-item';
-import { queues, STORAGE_CONNECTION } from '../shared/storage/layout';
+import { queues, STORAGE_CONNECTION } from '../shared/storage/names';
 
 /** Queue: import one converted item into every mapped participant's mailbox. */
 export async function importer(message: unknown, context: InvocationContext): Promise<void> {

@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { blobTriggerSource } from '../shared/config/settings';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { applyMappingUpload, formatUploadResult } from '../shared/mapping/apply-upload';
-import { containers, mappingReportPrefix, mappingUploadPrefix, STORAGE_CONNECTION } from '../shared/storage/layout';
+import { containers, mappingReportPrefix, mappingUploadPrefix, STORAGE_CONNECTION } from '../shared/storage/names';
 
 /** Blob: a custom mapping CSV dropped at mapping-uploads/incoming/<connector>/<file>. */
 export async function mappingUpload(blob: unknown, context: InvocationContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { reconcile } from '../shared/reconciling/reconcile';
 
 /** Hourly at minute 15: late enough after the hour that the scheduler's own work is under way. */

@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { parseConvertJob } from '../shared/jobs/convert-job';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
-import { queues, STORAGE_CONNECTION } from '../shared/storage/layout';
+import { queues, STORAGE_CONNECTION } from '../shared/storage/names';
 
 /** Queue: convert a raw item the reconciliation sweep found unconverted (no blob event reached the converter). */
 export async function reconvert(message: unknown, context: InvocationContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { services } from '../shared/runtime/services';
+import { services } from '../shared/app/services';
 import { dispatchFetches } from '../shared/scheduling/dispatch-fetches';
 import { newRunId } from '../shared/runs/run-id';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHostConfig } from '../dev/host/host-config';
+import { readHostConfig } from '../dev/stack/host/host-config';
 import { QUEUE_MESSAGE_ENCODING } from '../shared/storage/queue-messages';
 import { IMPORT_MAX_DEQUEUE } from '../shared/importing/import-item';
 import { appSettingDeclarations, connectorSettingDeclarations } from '../shared/config/settings';

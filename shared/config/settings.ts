@@ -8,8 +8,8 @@
  */
 import { z } from 'zod';
 import { productById, productIds, type ProductId } from '../catalogue/products';
-import { STORAGE_CONNECTION } from '../storage/layout';
-import { parseNcrontab } from '../scheduling/ncrontab';
+import { STORAGE_CONNECTION } from '../storage/names';
+import { parseNcrontab } from './ncrontab';
 import { isSupportedCountry, type CountryCode } from 'libphonenumber-js';
 
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -4,8 +4,8 @@
  * documented in docs/message-format.md.
  */
 import { createHash } from 'node:crypto';
-import type { ValidItem, Participant, RawAttachment } from './raw-item';
-import { encodePathSegment, rawAttachmentPath } from '../fetching/raw-paths';
+import type { ValidItem, Participant, RawAttachment } from '../items/raw-item';
+import { encodePathSegment, rawAttachmentPath } from '../items/paths';
 import { percentEncode } from '../text/percent-encode';
 
 export const SYNTHETIC_DOMAIN = 'mobile-archive.invalid';

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import type { ConnectorSettings } from '../config/settings';
 import type { StorageClients } from '../storage/clients';
-import { containers } from '../storage/layout';
+import { containers } from '../storage/names';
 import { isStatus } from '../storage/errors';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
@@ -18,7 +18,7 @@ import type { DeadLetterStore } from '../runs/dead-letters';
 import type { ImportJob } from '../jobs/import-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
-import { BadRawItemError, readRawItem } from './raw-item';
+import { BadRawItemError, readRawItem } from '../items/raw-item';
 import { composeMessage } from './compose';
 
 export interface ConvertDeps {

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import type { QueueClient } from '@azure/storage-queue';
 import type { AppSettings, ConnectorSettings } from '../config/settings';
 import type { FetchJob } from '../jobs/fetch-job';
-import type { CheckpointStore } from '../scheduling/checkpoints';
+import type { CheckpointStore } from '../windows/checkpoints';
 import type { RunStatusStore } from '../runs/run-status';
 import type { StorageClients } from '../storage/clients';
 import { sendJsonMessage } from '../storage/queue-messages';

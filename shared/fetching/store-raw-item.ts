@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import type { ArchiverClient } from '../archiver/archiver-client';
 import type { StorageClients } from '../storage/clients';
-import { containers } from '../storage/layout';
+import { containers } from '../storage/names';
 import { isStatus } from '../storage/errors';
 import { readRawItemHeader } from './raw-item-header';
-import { quarantinePath, rawAttachmentPath, rawItemPath } from './raw-paths';
+import { quarantinePath, rawAttachmentPath, rawItemPath } from '../items/paths';
 import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
 import { percentEncode } from '../text/percent-encode';
 

@@ -8,7 +8,7 @@
  * are added after the message exists.
  */
 import { fileAttachmentJson, SMALL_ATTACHMENT_LIMIT, type FileAttachment } from '../graph/mailbox-api';
-import type { ItemMessage } from './eml';
+import type { ItemMessage } from '../mime/read-message';
 
 /** Our named property (a fixed GUID of this app): connector and item id. */
 export const DEDUP_PROPERTY_ID = 'String {5c9d41a5-7f3e-4b3c-9a50-3f6a1d2e8b71} Name MobileArchiveItemId';

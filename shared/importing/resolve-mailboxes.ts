@@ -6,7 +6,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { ConnectorSettings } from '../config/settings';
-import type { Participant } from '../converting/raw-item';
+import type { Participant } from '../items/raw-item';
 import type { MailboxApi } from '../graph/mailbox-api';
 import type { MappingStore } from '../mapping/mapping-store';
 import { toE164 } from '../mapping/phone';

@@ -19,7 +19,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import type { AppSettings } from '../config/settings';
 import type { StorageClients } from '../storage/clients';
-import { devHost, queues } from '../storage/layout';
+import { devHost, queues } from '../storage/names';
 import { isStatus } from '../storage/errors';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore, ItemRow } from '../runs/run-status';

@@ -8,7 +8,7 @@ import type { AppSettings } from '../config/settings';
 import type { FetchJob } from '../jobs/fetch-job';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
-import { CheckpointConflictError, type CheckpointStore } from './checkpoints';
+import { CheckpointConflictError, type CheckpointStore } from '../windows/checkpoints';
 import { planWindow, type Window } from './plan-window';
 import { countConnectorUnavailable } from '../telemetry/metrics';
 

@@ -5,7 +5,7 @@
  * Windows are half-open [from, to) and chain: the next window starts exactly where the last fully
  * fetched one ended (the watermark), so a failed or skipped day is covered by the next run.
  */
-import type { Checkpoint } from './checkpoints';
+import type { Checkpoint } from '../windows/checkpoints';
 
 export interface Window {
   from: Date;

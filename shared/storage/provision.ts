@@ -3,7 +3,7 @@
  * stack and the tests; in Azure the Bicep templates create the same set (and a test keeps the two
  * in step), so the app identity needs no rights to create them.
  */
-import { allContainers, allQueues, allTables, devHost } from './layout';
+import { allContainers, allQueues, allTables, devHost } from './names';
 import type { StorageClients } from './clients';
 
 export async function ensureStorageLayout(clients: StorageClients, options: { devHost?: boolean } = {}): Promise<void> {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { connectionStringFor, startAzurite, type AzuritePorts } from '../../dev/azurite';
-import { SeededItemSource } from '../../dev/archiver-sim/item-source';
-import { simulatorOptionsSchema } from '../../dev/archiver-sim/options';
-import type { RunReport } from '../../dev/run-report';
-import { containers, queues } from '../../shared/storage/layout';
+import { connectionStringFor, startAzurite, type AzuritePorts } from '../../dev/stack/azurite';
+import { SeededItemSource } from '../../dev/stack/archiver-sim/item-source';
+import { simulatorOptionsSchema } from '../../dev/stack/archiver-sim/options';
+import type { RunReport } from '../../dev/stack/run-report';
+import { containers, queues } from '../../shared/storage/names';
 import { freePort } from '../helpers/ports';
 import { waitUntil } from '../helpers/wait';
 

@@ -1,4 +1,4 @@
-import { startAzurite, type RunningAzurite } from '../../dev/azurite';
+import { startAzurite, type RunningAzurite } from '../../dev/stack/azurite';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 

@@ -4,13 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { loadSettings } from '../../shared/config/settings';
-import { createServices, type Services } from '../../shared/runtime/services';
+import { createServices, type Services } from '../../shared/app/services';
 import { dispatchFetches } from '../../shared/scheduling/dispatch-fetches';
 import { parseFetchJob, type FetchJob } from '../../shared/jobs/fetch-job';
 import { fetchWindowPart, type FetchDeps, type FetchPartResult } from '../../shared/fetching/fetch-window-part';
-import { containers } from '../../shared/storage/layout';
-import { startArchiverSimulator, type ArchiverSimulator } from '../../dev/archiver-sim/server';
-import type { SimulatorOptionsInput } from '../../dev/archiver-sim/options';
+import { containers } from '../../shared/storage/names';
+import { startArchiverSimulator, type ArchiverSimulator } from '../../dev/stack/archiver-sim/server';
+import type { SimulatorOptionsInput } from '../../dev/stack/archiver-sim/options';
 import { startTestStorage, type TestStorage } from './azurite';
 import { validEnv } from './env';
 import { drainQueue } from './queues';

@@ -3,14 +3,14 @@
  * converter, then imported by the real importer against the simulator.
  */
 import { loadSettings } from '../../shared/config/settings';
-import { createServices, type Services } from '../../shared/runtime/services';
+import { createServices, type Services } from '../../shared/app/services';
 import { convertRawItem, emlPathOf } from '../../shared/converting/convert-raw-item';
-import { rawAttachmentPath, rawItemPath } from '../../shared/fetching/raw-paths';
-import { containers } from '../../shared/storage/layout';
+import { rawAttachmentPath, rawItemPath } from '../../shared/items/paths';
+import { containers } from '../../shared/storage/names';
 import { parseImportJob, type ImportJob } from '../../shared/jobs/import-job';
 import { importItem, IMPORT_MAX_DEQUEUE, type ImportResult } from '../../shared/importing/import-item';
-import { startGraphSimulator, type GraphSimulator } from '../../dev/graph-sim/server';
-import type { GraphSimOptionsInput } from '../../dev/graph-sim/options';
+import { startGraphSimulator, type GraphSimulator } from '../../dev/stack/graph-sim/server';
+import type { GraphSimOptionsInput } from '../../dev/stack/graph-sim/options';
 import type { FixtureItem } from '../fixtures/items';
 import { startTestStorage, type TestStorage } from './azurite';
 import { validEnv } from './env';

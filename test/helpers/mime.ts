@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readRawItem } from '../../shared/converting/raw-item';
+import { readRawItem } from '../../shared/items/raw-item';
 import { composeMessage, type MessagePlan } from '../../shared/converting/compose';
 import { renderSkeleton } from '../../shared/mime/render';
 import { messageToBuffer } from '../../shared/mime/serialize';
-import { rawItemPath } from '../../shared/fetching/raw-paths';
+import { rawItemPath } from '../../shared/items/paths';
 import type { FixtureItem } from '../fixtures/items';
 
 export interface Rendered {

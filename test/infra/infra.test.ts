@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { appSettingDeclarations, connectorSettingDeclarations, knownSettingNames, requiredSettingNames } from '../../shared/config/settings';
-import { infraLayout } from '../../shared/storage/infra-layout';
+import { infraLayout } from '../../shared/storage/provisioned';
 import { METRIC_NAMES } from '../../shared/telemetry/metrics';
 
 const root = join(__dirname, '..', '..', '..');

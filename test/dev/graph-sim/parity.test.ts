@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGraphSimulator, type GraphSimulator } from '../../../dev/graph-sim/server';
+import { startGraphSimulator, type GraphSimulator } from '../../../dev/stack/graph-sim/server';
 
 interface Pair {
   name: string;

@@ -1,10 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DevHost, loadFunctions } from '../../../dev/host/dev-host';
-import { readHostConfig } from '../../../dev/host/host-config';
+import { DevHost, loadFunctions } from '../../../dev/stack/host/dev-host';
+import { readHostConfig } from '../../../dev/stack/host/host-config';
 import { encodeQueueMessage } from '../../../shared/storage/queue-messages';
-import { devHost as devHostNames } from '../../../shared/storage/layout';
+import { devHost as devHostNames } from '../../../shared/storage/names';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
 import { waitUntil } from '../../helpers/wait';
 

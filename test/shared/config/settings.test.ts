@@ -11,7 +11,7 @@ import {
   SettingsError,
 } from '../../../shared/config/settings';
 import { validEnv } from '../../helpers/env';
-import { simulatorEnv } from '../../../dev/archiver-sim/options';
+import { simulatorEnv } from '../../../dev/stack/archiver-sim/options';
 
 const appRoot = join(__dirname, '..', '..', '..', '..');
 const sample = JSON.parse(readFileSync(join(appRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ArchiverClient, type ItemPage } from '../../../shared/archiver/archiver-client';
 import { fetchWindowPart } from '../../../shared/fetching/fetch-window-part';
-import { containers } from '../../../shared/storage/layout';
+import { containers } from '../../../shared/storage/names';
 import type { Window } from '../../../shared/scheduling/plan-window';
 import { dispatchOne, rawItemBlobs, runJobChain, sourceItems, startFetchFixture, takeJobs, type FetchFixture } from '../../helpers/fetch-fixture';
 

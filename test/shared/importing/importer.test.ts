@@ -9,7 +9,7 @@ import { parseMappingCsv } from '../../../shared/mapping/mapping-csv';
 import { ImportLedger } from '../../../shared/importing/ledger';
 import { MailboxApi } from '../../../shared/graph/mailbox-api';
 import { createGraphClient } from '../../../shared/graph/graph-client';
-import { tables } from '../../../shared/storage/layout';
+import { tables } from '../../../shared/storage/names';
 import type { ImportJob } from '../../../shared/jobs/import-job';
 import { DEDUP_PROPERTY_ID } from '../../../shared/importing/message-payload';
 

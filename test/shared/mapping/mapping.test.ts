@@ -4,7 +4,7 @@ import { parseMappingCsv } from '../../../shared/mapping/mapping-csv';
 import { toE164 } from '../../../shared/mapping/phone';
 import { MappingStore } from '../../../shared/mapping/mapping-store';
 import { applyMappingUpload } from '../../../shared/mapping/apply-upload';
-import { tables } from '../../../shared/storage/layout';
+import { tables } from '../../../shared/storage/names';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
 
 const rows = (text: string, region: 'GB' | 'US' = 'GB') => {

@@ -7,7 +7,7 @@ import { convertRawItem } from '../../../shared/converting/convert-raw-item';
 import { reconcile, type ReconcileResult } from '../../../shared/reconciling/reconcile';
 import { parseConvertJob } from '../../../shared/jobs/convert-job';
 import { parseImportJob } from '../../../shared/jobs/import-job';
-import { queues } from '../../../shared/storage/layout';
+import { queues } from '../../../shared/storage/names';
 import { encodeQueueMessage } from '../../../shared/storage/queue-messages';
 
 const HOUR = 3600_000;

@@ -1,9 +1,9 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadSettings } from '../../../shared/config/settings';
-import { createServices, type Services } from '../../../shared/runtime/services';
+import { createServices, type Services } from '../../../shared/app/services';
 import { dispatchFetches } from '../../../shared/scheduling/dispatch-fetches';
-import { tables } from '../../../shared/storage/layout';
+import { tables } from '../../../shared/storage/names';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
 import { validEnv } from '../../helpers/env';
 import { takeJobs } from '../../helpers/fetch-fixture';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planWindow, STALE_CLAIM_MS } from '../../../shared/scheduling/plan-window';
-import type { Checkpoint } from '../../../shared/scheduling/checkpoints';
+import type { Checkpoint } from '../../../shared/windows/checkpoints';
 
 const now = new Date('2026-03-10T02:00:00.250Z');
 const base = { now, safetyLagMinutes: 60, initialLookbackHours: 24 };

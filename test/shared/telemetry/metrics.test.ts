@@ -4,7 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { METRIC_NAMES, countConnectorUnavailable, countReconciled, countWindowCompleted, recordPoisonMessages } from '../../../shared/telemetry/metrics';
 import { RunStatusStore } from '../../../shared/runs/run-status';
-import { tables } from '../../../shared/storage/layout';
+import { tables } from '../../../shared/storage/names';
 import { startImportFixture, convertFixture, runImport, type ImportFixture } from '../../helpers/import-fixture';
 import { fixtureItems } from '../../fixtures/items';
 

@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { infraLayout } from '../shared/storage/infra-layout';
-import { appRoot } from './stack-storage';
+import { infraLayout } from '../../shared/storage/provisioned';
+import { appRoot } from '../stack/app-root';
 
 writeFileSync(join(appRoot, 'infra', 'storage-layout.json'), `${JSON.stringify(infraLayout(), null, 2)}\n`);
 console.log('wrote infra/storage-layout.json');

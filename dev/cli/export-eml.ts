@@ -5,8 +5,8 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { containers } from '../shared/storage/layout';
-import { runCommand, takeDataDir, withStackStorage } from './stack-storage';
+import { containers } from '../../shared/storage/names';
+import { runCommand, takeDataDir, withStackStorage } from '../stack/tool-storage';
 
 runCommand(async () => {
   const args = process.argv.slice(2);

@@ -7,14 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { loadSettings } from '../shared/config/settings';
-import { createServices } from '../shared/runtime/services';
-import { ensureStorageLayout } from '../shared/storage/provision';
-import { fetchWindowPart } from '../shared/fetching/fetch-window-part';
-import type { FetchJob } from '../shared/jobs/fetch-job';
-import { startAzurite } from './azurite';
-import { SeededItemSource } from './archiver-sim/item-source';
-import { simulatorOptionsSchema } from './archiver-sim/options';
+import { loadSettings } from '../../shared/config/settings';
+import { createServices } from '../../shared/app/services';
+import { ensureStorageLayout } from '../../shared/storage/provision';
+import { fetchWindowPart } from '../../shared/fetching/fetch-window-part';
+import type { FetchJob } from '../../shared/jobs/fetch-job';
+import { startAzurite } from '../stack/azurite';
+import { SeededItemSource } from '../stack/archiver-sim/item-source';
+import { simulatorOptionsSchema } from '../stack/archiver-sim/options';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -44,7 +44,7 @@ const MB = 1024 * 1024;
 const fmt = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 
 async function startSimulatorProcess(env: NodeJS.ProcessEnv): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [join(__dirname, 'archiver-sim', 'main.js'), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', 'stack', 'archiver-sim', 'main.js'), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
       const m = /listening on (http:\/\/\S+)/.exec(c.toString());

@@ -4,11 +4,11 @@
  * the app runs (in Azure at once; locally with `npm start`); an item that maps now is imported and
  * leaves the unmapped list, one that still does not stays on it with its new reasons.
  */
-import { queues, tables } from '../shared/storage/layout';
-import { sendJsonMessage } from '../shared/storage/queue-messages';
-import { UnmappedStore } from '../shared/importing/unmapped';
-import { redriveUnmapped } from '../shared/importing/redrive';
-import { runCommand, takeDataDir, withStackStorage } from './stack-storage';
+import { queues, tables } from '../../shared/storage/names';
+import { sendJsonMessage } from '../../shared/storage/queue-messages';
+import { UnmappedStore } from '../../shared/importing/unmapped';
+import { redriveUnmapped } from '../../shared/importing/redrive';
+import { runCommand, takeDataDir, withStackStorage } from '../stack/tool-storage';
 
 runCommand(async () => {
   const args = process.argv.slice(2);

@@ -7,17 +7,17 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SettingsError } from '../shared/config/settings';
-import { RunStatusStore } from '../shared/runs/run-status';
-import { UnmappedStore } from '../shared/importing/unmapped';
-import { tables } from '../shared/storage/layout';
-import { startLocalStack, type LocalStack } from './local-stack';
-import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from './host/dev-host';
-import type { InvocationEnd } from './host/invoker';
-import { Progress } from './progress';
-import { buildRunReport, formatConnectorTable, type RunReport } from './run-report';
+import { SettingsError } from '../../shared/config/settings';
+import { RunStatusStore } from '../../shared/runs/run-status';
+import { UnmappedStore } from '../../shared/importing/unmapped';
+import { tables } from '../../shared/storage/names';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
+import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from '../stack/host/dev-host';
+import type { InvocationEnd } from '../stack/host/invoker';
+import { Progress } from '../stack/progress';
+import { buildRunReport, formatConnectorTable, type RunReport } from '../stack/run-report';
+import { appRoot } from '../stack/app-root';
 
-const appRoot = resolve(__dirname, '..', '..');
 
 interface Options {
   once: boolean;

@@ -1,4 +1,4 @@
-import { allContainers, allQueues, allTables, containers } from './layout';
+import { allContainers, allQueues, allTables, containers } from './names';
 
 /** What the Bicep provisions (infra/storage-layout.json): everything the app uses, and which containers may be made immutable. */
 export function infraLayout() {

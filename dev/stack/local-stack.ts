@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { loadSettings, type AppSettings } from '../shared/config/settings';
-import { createStorageClients, type StorageClients } from '../shared/storage/clients';
-import { ensureStorageLayout } from '../shared/storage/provision';
+import { loadSettings, type AppSettings } from '../../shared/config/settings';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
+import { ensureStorageLayout } from '../../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';
 import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';

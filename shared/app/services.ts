@@ -5,8 +5,8 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { appSettings, type AppSettings } from '../config/settings';
 import { storageClients, type StorageClients } from '../storage/clients';
-import { queues, tables } from '../storage/layout';
-import { CheckpointStore } from '../scheduling/checkpoints';
+import { queues, tables } from '../storage/names';
+import { CheckpointStore } from '../windows/checkpoints';
 import { RunStatusStore } from '../runs/run-status';
 import { DeadLetterStore } from '../runs/dead-letters';
 import { MappingStore } from '../mapping/mapping-store';

@@ -4,13 +4,13 @@
  * is identity-based, the Azure storage account itself (signed in with DefaultAzureCredential).
  */
 import { join, resolve } from 'node:path';
-import { loadSettings, type AppSettings } from '../shared/config/settings';
-import { createStorageClients, type StorageClients } from '../shared/storage/clients';
+import { loadSettings, type AppSettings } from '../../shared/config/settings';
+import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { applyLocalSettings } from './local-settings';
+import { appRoot } from './app-root';
 import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 
-export const appRoot = resolve(__dirname, '..', '..');
 
 /** Removes `--data-dir DIR` from args and returns the data folder (default .local/). */
 export function takeDataDir(args: string[]): string {

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { tables } from '../shared/storage/layout';
-import { MappingStore } from '../shared/mapping/mapping-store';
-import { applyMappingUpload, formatUploadResult } from '../shared/mapping/apply-upload';
-import { runCommand, takeDataDir, withStackStorage } from './stack-storage';
+import { tables } from '../../shared/storage/names';
+import { MappingStore } from '../../shared/mapping/mapping-store';
+import { applyMappingUpload, formatUploadResult } from '../../shared/mapping/apply-upload';
+import { runCommand, takeDataDir, withStackStorage } from '../stack/tool-storage';
 
 const usage = 'usage: npm run mapping -- import <connector> <file.csv> | show <connector>  [--data-dir DIR]';
 

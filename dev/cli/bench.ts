@@ -7,15 +7,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
-import { startAzurite } from './azurite';
-import { DevHost, functionFiles, loadFunctions } from './host/dev-host';
-import { loadSettings } from '../shared/config/settings';
-import { createStorageClients } from '../shared/storage/clients';
-import { ensureStorageLayout } from '../shared/storage/provision';
-import { RunStatusStore } from '../shared/runs/run-status';
-import { tables } from '../shared/storage/layout';
-import { buildRunReport } from './run-report';
-import { appRoot } from './stack-storage';
+import { startAzurite } from '../stack/azurite';
+import { DevHost, functionFiles, loadFunctions } from '../stack/host/dev-host';
+import { loadSettings } from '../../shared/config/settings';
+import { createStorageClients } from '../../shared/storage/clients';
+import { ensureStorageLayout } from '../../shared/storage/provision';
+import { RunStatusStore } from '../../shared/runs/run-status';
+import { tables } from '../../shared/storage/names';
+import { buildRunReport } from '../stack/run-report';
+import { appRoot } from '../stack/app-root';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -25,7 +25,7 @@ function arg(name: string, fallback: number): number {
 }
 
 async function child(script: string, env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(__dirname, script), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [join(__dirname, '..', 'stack', script), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     proc.stdout!.on('data', (c: Buffer) => {
       const m = /listening on (http:\/\/\S+)/.exec(c.toString());

@@ -1,6 +1,6 @@
 /**
  * The Graph simulator: the part of Microsoft Graph the importer uses, on 127.0.0.1, with Exchange
- * Online's limits and error shapes (see dev/graph-sim/PARITY.md for what is checked against
+ * Online's limits and error shapes (see dev/stack/graph-sim/PARITY.md for what is checked against
  * Microsoft's documentation and the known deviations). What landed is inspectable at /_sim/... and
  * dumped as JSON under the dump folder.
  */

@@ -1,4 +1,4 @@
-/** Runs the Graph simulator on its own: node dist/dev/graph-sim/main.js [--port N] [--dump DIR] */
+/** Runs the Graph simulator on its own: node dist/dev/stack/graph-sim/main.js [--port N] [--dump DIR] */
 import { flag, serveUntilSignal } from '../serve';
 import { graphSimOptionsFromEnv } from './options';
 import { startGraphSimulator } from './server';

@@ -7,9 +7,9 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readStorageConnection, type Env, type SettingProblem, SettingsError } from '../../shared/config/settings';
-import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
-import { STORAGE_CONNECTION, devHost as devHostNames, poisonQueueOf } from '../../shared/storage/layout';
+import { readStorageConnection, type Env, type SettingProblem, SettingsError } from '../../../shared/config/settings';
+import { createStorageClients, type StorageClients } from '../../../shared/storage/clients';
+import { STORAGE_CONNECTION, devHost as devHostNames, poisonQueueOf } from '../../../shared/storage/names';
 import { installFunctionsCore, runHooks, type RegisteredFunction } from './functions-core';
 import { readHostConfig, type HostConfig } from './host-config';
 import { Invoker, type LogSink, type InvocationEnd } from './invoker';

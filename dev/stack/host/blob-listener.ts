@@ -12,8 +12,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
 import type { TableClient } from '@azure/data-tables';
-import { isStatus } from '../../shared/storage/errors';
-import { encodeQueueMessage } from '../../shared/storage/queue-messages';
+import { isStatus } from '../../../shared/storage/errors';
+import { encodeQueueMessage } from '../../../shared/storage/queue-messages';
 import { sleep } from './sleep';
 
 export interface BlobPath {

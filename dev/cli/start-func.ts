@@ -4,11 +4,10 @@
  * which reads the same local.settings.json and the same compiled functions.
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { SettingsError } from '../shared/config/settings';
-import { startLocalStack } from './local-stack';
+import { SettingsError } from '../../shared/config/settings';
+import { startLocalStack } from '../stack/local-stack';
+import { appRoot } from '../stack/app-root';
 
-const appRoot = resolve(__dirname, '..', '..');
 
 async function main(): Promise<number> {
   let stack;

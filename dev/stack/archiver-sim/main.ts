@@ -1,4 +1,4 @@
-/** Runs the archiver simulator on its own: node dist/dev/archiver-sim/main.js [--port N] */
+/** Runs the archiver simulator on its own: node dist/dev/stack/archiver-sim/main.js [--port N] */
 import { flag, serveUntilSignal } from '../serve';
 import { simulatorOptionsFromEnv } from './options';
 import { startArchiverSimulator } from './server';

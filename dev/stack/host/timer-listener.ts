@@ -3,7 +3,7 @@
  * `%SettingName%` is replaced by that app setting's value, as the Functions host does.
  * https://learn.microsoft.com/en-us/azure/azure-functions/functions-bindings-timer#ncrontab-expressions
  */
-import { nextOccurrence } from '../../shared/scheduling/ncrontab';
+import { nextOccurrence } from '../../../shared/config/ncrontab';
 
 export interface TimerInput {
   schedule: { adjustForDST: boolean };

@@ -2,9 +2,9 @@
  * The report of a local run (.local/last-run.json): per connector what was fetched, converted,
  * imported and left unmapped or failed, summed over the runs that started during the session.
  */
-import type { ConnectorRunSummary, RunStatusStore } from '../shared/runs/run-status';
+import type { ConnectorRunSummary, RunStatusStore } from '../../shared/runs/run-status';
 import type { PoisonEvent } from './host/dev-host';
-import type { UnmappedStore } from '../shared/importing/unmapped';
+import type { UnmappedStore } from '../../shared/importing/unmapped';
 
 export interface ConnectorReport {
   state: string;
