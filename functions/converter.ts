@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { blobTriggerSource } from '../shared/config/settings';
+import { blobTriggerSource } from '../shared/config/config';
 import { services } from '../shared/app/services';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
 import { containers, STORAGE_CONNECTION } from '../shared/storage/names';

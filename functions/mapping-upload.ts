@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { blobTriggerSource } from '../shared/config/settings';
+import { blobTriggerSource } from '../shared/config/config';
 import { services } from '../shared/app/services';
 import { applyMappingUpload, formatUploadResult } from '../shared/mapping/apply-upload';
 import { containers, mappingReportPrefix, mappingUploadPrefix, STORAGE_CONNECTION } from '../shared/storage/names';

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { appSettings } from '../shared/config/settings';
+import { appSettings } from '../shared/app/settings';
 import { setupTelemetry } from '../shared/telemetry/setup';
 
 // Telemetry first, so that everything after it (including a settings failure) reaches Application Insights.

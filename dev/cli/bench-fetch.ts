@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { loadSettings } from '../../shared/config/settings';
+import { loadSettings } from '../../shared/app/settings';
 import { createServices } from '../../shared/app/services';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { fetchWindowPart } from '../../shared/fetching/fetch-window-part';

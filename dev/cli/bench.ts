@@ -9,7 +9,7 @@ import { subscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { startAzurite } from '../stack/azurite';
 import { DevHost, functionFiles, loadFunctions } from '../stack/host/dev-host';
-import { loadSettings } from '../../shared/config/settings';
+import { loadSettings } from '../../shared/app/settings';
 import { createStorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { RunStatusStore } from '../../shared/runs/run-status';

@@ -4,7 +4,7 @@
  * which reads the same local.settings.json and the same compiled functions.
  */
 import { spawn } from 'node:child_process';
-import { SettingsError } from '../../shared/config/settings';
+import { SettingsError } from '../../shared/config/problems';
 import { startLocalStack } from '../stack/local-stack';
 import { appRoot } from '../stack/app-root';
 

@@ -7,7 +7,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SettingsError } from '../../shared/config/settings';
+import { SettingsError } from '../../shared/config/problems';
 import { RunStatusStore } from '../../shared/runs/run-status';
 import { UnmappedStore } from '../../shared/importing/unmapped';
 import { tables } from '../../shared/storage/names';

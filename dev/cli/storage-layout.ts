@@ -1,5 +1,5 @@
 /**
- * `npm run infra:layout`: writes infra/storage-layout.json from shared/storage/layout.ts, so the
+ * `npm run infra:layout`: writes infra/storage-layout.json from shared/storage/provisioned.ts, so the
  * Bicep (loadJsonContent) provisions exactly the app's containers, queues and tables. A test fails
  * when the two differ.
  */

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { loadSettings, type AppSettings } from '../../shared/config/settings';
+import { loadSettings, type AppSettings } from '../../shared/app/settings';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';

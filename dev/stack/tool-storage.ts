@@ -4,7 +4,7 @@
  * is identity-based, the Azure storage account itself (signed in with DefaultAzureCredential).
  */
 import { join, resolve } from 'node:path';
-import { loadSettings, type AppSettings } from '../../shared/config/settings';
+import { loadSettings, type AppSettings } from '../../shared/app/settings';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { applyLocalSettings } from './local-settings';
 import { appRoot } from './app-root';

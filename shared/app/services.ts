@@ -3,7 +3,7 @@
  * settings. Functions call services() and hand off; tests build their own with createServices().
  */
 import type { QueueClient } from '@azure/storage-queue';
-import { appSettings, type AppSettings } from '../config/settings';
+import { appSettings, type AppSettings } from './settings';
 import { storageClients, type StorageClients } from '../storage/clients';
 import { queues, tables } from '../storage/names';
 import { CheckpointStore } from '../windows/checkpoints';
@@ -15,6 +15,7 @@ import { ImportLedger } from '../importing/ledger';
 import { UnmappedStore } from '../importing/unmapped';
 import { MailboxApi } from '../graph/mailbox-api';
 import { createGraphClient } from '../graph/graph-client';
+import { countItem } from '../telemetry/metrics';
 
 export interface Services {
   settings: AppSettings;
@@ -39,7 +40,7 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     settings,
     storage,
     checkpoints: new CheckpointStore(storage.table(tables.checkpoints)),
-    runStatus: new RunStatusStore(storage.table(tables.runStatus)),
+    runStatus: new RunStatusStore(storage.table(tables.runStatus), countItem),
     deadLetters: new DeadLetterStore(storage.table(tables.deadLetters)),
     fetchQueue: storage.queue.getQueueClient(queues.fetchJobs),
     convertQueue: storage.queue.getQueueClient(queues.convertJobs),

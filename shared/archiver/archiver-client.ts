@@ -12,7 +12,6 @@ import {
   type Pipeline,
 } from '@azure/core-rest-pipeline';
 import type { Readable } from 'node:stream';
-import type { Window } from '../scheduling/plan-window';
 import { ArchiverRequestError } from './errors';
 import { signInPolicy } from './sign-in-policy';
 import { percentEncode } from '../text/percent-encode';
@@ -21,6 +20,12 @@ export interface ArchiverAccount {
   baseUrl: string;
   username: string;
   password: string;
+}
+
+/** The archiver's query range: items archived with a timestamp in [from, to). */
+export interface TimeRange {
+  from: Date;
+  to: Date;
 }
 
 export interface ItemPage {
@@ -71,7 +76,7 @@ export class ArchiverClient {
     );
   }
 
-  async listItems(product: string, window: Window, options: { cursor?: string; limit: number }): Promise<ItemPage> {
+  async listItems(product: string, window: TimeRange, options: { cursor?: string; limit: number }): Promise<ItemPage> {
     const query = new URLSearchParams({ from: window.from.toISOString(), to: window.to.toISOString(), limit: String(options.limit) });
     if (options.cursor) query.set('cursor', options.cursor);
     // The pipeline retries until the headers arrive; a body cut off after that is read again here.

@@ -83,6 +83,8 @@ export type ProductId = (typeof products)[number]['id'];
 
 export const productIds = products.map((p) => p.id) as [ProductId, ...ProductId[]];
 
+export function productById(id: ProductId): ProductDefinition;
+export function productById(id: string): ProductDefinition | undefined;
 export function productById(id: string): ProductDefinition | undefined {
   return products.find((p) => p.id === id);
 }

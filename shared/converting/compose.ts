@@ -7,41 +7,9 @@ import { createHash } from 'node:crypto';
 import type { ValidItem, Participant, RawAttachment } from '../items/raw-item';
 import { encodePathSegment, rawAttachmentPath } from '../items/paths';
 import { percentEncode } from '../text/percent-encode';
+import type { Address, MessagePlan, PlannedAttachment } from '../mime/message-plan';
 
 export const SYNTHETIC_DOMAIN = 'mobile-archive.invalid';
-
-export interface Address {
-  name: string;
-  address: string;
-  number: string;
-}
-
-export interface PlannedAttachment {
-  /** Path in the raw-attachments container. */
-  blobPath: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  inline: boolean;
-  contentId?: string;
-}
-
-export interface MessagePlan {
-  date: Date;
-  messageId: string;
-  subject: string;
-  from: Address;
-  to: Address[];
-  threadTopic: string;
-  threadIndex: string;
-  references: string;
-  /** Machine-readable audit headers, in order. */
-  auditHeaders: [string, string][];
-  text: string;
-  html: string;
-  attachments: PlannedAttachment[];
-}
 
 export interface ComposeContext {
   connectorId: string;

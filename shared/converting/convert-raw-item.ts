@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
-import type { ConnectorSettings } from '../config/settings';
+import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
 import { isStatus } from '../storage/errors';

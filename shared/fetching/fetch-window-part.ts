@@ -6,7 +6,8 @@
  */
 import pLimit from 'p-limit';
 import type { QueueClient } from '@azure/storage-queue';
-import type { AppSettings, ConnectorSettings } from '../config/settings';
+import type { Config } from '../config/config';
+import type { ConnectorSettings } from '../config/connector-settings';
 import type { FetchJob } from '../jobs/fetch-job';
 import type { CheckpointStore } from '../windows/checkpoints';
 import type { RunStatusStore } from '../runs/run-status';
@@ -21,7 +22,7 @@ import { countWindowCompleted } from '../telemetry/metrics';
 const ITEM_CONCURRENCY = 8;
 
 export interface FetchDeps {
-  settings: Pick<AppSettings, 'connectors' | 'fetch'>;
+  settings: Pick<Config, 'connectors' | 'fetch'>;
   storage: StorageClients;
   checkpoints: CheckpointStore;
   runStatus: RunStatusStore;

@@ -10,7 +10,8 @@
 import { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import { nationalClouds, type AppSettings } from '../config/settings';
+import { nationalClouds } from '../config/national-clouds';
+import type { Config } from '../config/config';
 import { RetryPolicy } from './retry-policy';
 
 export interface GraphClientOptions {
@@ -42,7 +43,7 @@ export function isLocalEndpoint(endpoint: string): boolean {
   return host === '127.0.0.1' || host === 'localhost';
 }
 
-export function createGraphClient(graph: AppSettings['graph'], options: GraphClientOptions, version: 'v1.0' | 'beta' = 'v1.0'): Client {
+export function createGraphClient(graph: Config['graph'], options: GraphClientOptions, version: 'v1.0' | 'beta' = 'v1.0'): Client {
   const local = isLocalEndpoint(graph.endpoint);
   let auth: Middleware;
   if (local) auth = new SimulatorAuth();

@@ -10,7 +10,8 @@
  * while the others succeed. A long Retry-After re-queues the job with that delay.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import type { AppSettings, ConnectorSettings } from '../config/settings';
+import type { Config } from '../config/config';
+import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
 import { sendJsonMessage } from '../storage/queue-messages';
@@ -37,7 +38,7 @@ const MAX_REQUEUES = 50;
 const IMPORT_MIME_MAX_BYTES = 2_900_000;
 
 export interface ImportDeps {
-  settings: Pick<AppSettings, 'connectors' | 'mapping' | 'import'>;
+  settings: Pick<Config, 'connectors' | 'mapping' | 'import'>;
   storage: StorageClients;
   runStatus: RunStatusStore;
   deadLetters: DeadLetterStore;

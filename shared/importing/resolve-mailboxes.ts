@@ -5,7 +5,7 @@
  * reported with the reasons.
  */
 import type { CountryCode } from 'libphonenumber-js';
-import type { ConnectorSettings } from '../config/settings';
+import type { ConnectorSettings } from '../config/connector-settings';
 import type { Participant } from '../items/raw-item';
 import type { MailboxApi } from '../graph/mailbox-api';
 import type { MappingStore } from '../mapping/mapping-store';

@@ -8,7 +8,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { MIMEMessage, type Mailbox } from './mimetext';
-import type { MessagePlan } from '../converting/compose';
+import type { MessagePlan } from './message-plan';
 import { addressList, fold, mailbox, mimeParameter, oneLine, quotedPrintable, rfc5322Date, unstructured, withParameters, CRLF } from './encoding';
 import { percentEncode } from '../text/percent-encode';
 

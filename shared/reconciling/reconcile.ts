@@ -17,7 +17,7 @@
  * ledger and look-up make a second import job harmless.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import type { AppSettings } from '../config/settings';
+import type { Config } from '../config/config';
 import type { StorageClients } from '../storage/clients';
 import { devHost, queues } from '../storage/names';
 import { isStatus } from '../storage/errors';
@@ -35,7 +35,7 @@ const EVENT_TTL_MS = 24 * 3600_000;
 export const POISON_QUEUES = [queues.fetchJobsPoison, queues.convertJobsPoison, queues.importJobsPoison, devHost.blobTriggerPoison] as const;
 
 export interface ReconcileDeps {
-  settings: Pick<AppSettings, 'reconcile'>;
+  settings: Pick<Config, 'reconcile'>;
   storage: StorageClients;
   runStatus: RunStatusStore;
   convertQueue: QueueClient;

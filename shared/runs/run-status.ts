@@ -12,7 +12,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { isStatus } from '../storage/errors';
 import { percentEncode } from '../text/percent-encode';
-import { countItem as countItemMetric } from '../telemetry/metrics';
 
 export type ConnectorRunState =
   | 'dispatched'
@@ -87,8 +86,14 @@ const connectorRowKey = (connectorId: string) => `connector__${connectorId}`;
 const itemRowKey = (connectorId: string, stage: Stage, key: string) =>
   `item__${connectorId}__${stage}__${percentEncode(key)}`;
 
+/** Told of every item outcome as it is recorded (the app counts them as metrics, see app/services.ts). */
+export type ItemOutcomeListener = (connectorId: string, stage: Stage, outcome: ItemOutcome) => void;
+
 export class RunStatusStore {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly onItem: ItemOutcomeListener = () => undefined,
+  ) {}
 
   async startRun(runId: string, startedAt: Date, trigger: string): Promise<void> {
     await this.table.upsertEntity({ partitionKey: RUNS_PK, rowKey: runId, startedAt: startedAt.toISOString(), trigger }, 'Merge');
@@ -121,7 +126,7 @@ export class RunStatusStore {
    * fetch and convert rows for the reconciliation sweep; `attempts`: how often the sweep queued it.
    */
   async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, details: ItemDetails = {}): Promise<void> {
-    countItemMetric(connectorId, stage, outcome);
+    this.onItem(connectorId, stage, outcome);
     await this.table.upsertEntity(
       { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: details.reason?.slice(0, 2000), path: details.path, attempts: details.attempts },
       'Replace',

@@ -4,12 +4,13 @@
  * a claimed-but-unsent window is sent again by the next run, a sent one is guarded by its lease.
  */
 import type { QueueClient } from '@azure/storage-queue';
-import type { AppSettings } from '../config/settings';
+import type { Config } from '../config/config';
 import type { FetchJob } from '../jobs/fetch-job';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
 import { CheckpointConflictError, type CheckpointStore } from '../windows/checkpoints';
-import { planWindow, type Window } from './plan-window';
+import { planWindow } from './plan-window';
+import type { Window } from '../windows/window';
 import { countConnectorUnavailable } from '../telemetry/metrics';
 
 export interface DispatchOutcome {
@@ -20,7 +21,7 @@ export interface DispatchOutcome {
 }
 
 export interface DispatchDeps {
-  settings: Pick<AppSettings, 'connectors' | 'fetch'>;
+  settings: Pick<Config, 'connectors' | 'fetch'>;
   checkpoints: CheckpointStore;
   runStatus: RunStatusStore;
   fetchQueue: QueueClient;

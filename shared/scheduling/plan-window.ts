@@ -6,11 +6,7 @@
  * fetched one ended (the watermark), so a failed or skipped day is covered by the next run.
  */
 import type { Checkpoint } from '../windows/checkpoints';
-
-export interface Window {
-  from: Date;
-  to: Date;
-}
+import type { Window } from '../windows/window';
 
 export interface PlanInput {
   checkpoint: Checkpoint | undefined;

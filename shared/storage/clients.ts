@@ -8,7 +8,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import type { StorageConnection } from '../config/settings';
+import type { StorageConnection } from './connection';
 
 export interface StorageClients {
   blob: BlobServiceClient;

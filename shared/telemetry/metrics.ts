@@ -6,7 +6,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { metrics, type Attributes } from '@opentelemetry/api';
-import type { ItemOutcome, Stage } from '../runs/run-status';
 
 export const METRIC_NAMES = {
   fetched: 'mac.items.fetched',
@@ -47,16 +46,20 @@ function add(metric: keyof typeof METRIC_NAMES, value: number, attributes: Attri
   metrics.getMeter('mobile-archive-connector').createCounter(METRIC_NAMES[metric], { unit: UNITS[metric] }).add(value, attributes);
 }
 
-/** One item outcome of a stage, as run status records it. */
-export function countItem(connector: string, stage: Stage, outcome: ItemOutcome): void {
-  const metric: keyof typeof METRIC_NAMES | undefined =
-    outcome === 'failed' ? 'failed'
-    : outcome === 'present' || outcome === 'duplicate' ? 'duplicates'
-    : outcome === 'written' ? 'fetched'
-    : outcome === 'converted' ? 'converted'
-    : outcome === 'imported' ? 'imported'
-    : outcome === 'unmapped' ? 'unmapped'
-    : undefined;
+/** The metric each item outcome of run status (runs/run-status.ts) counts towards; other outcomes count towards none. */
+const ITEM_OUTCOME_METRICS: Readonly<Partial<Record<string, keyof typeof METRIC_NAMES>>> = {
+  failed: 'failed',
+  present: 'duplicates',
+  duplicate: 'duplicates',
+  written: 'fetched',
+  converted: 'converted',
+  imported: 'imported',
+  unmapped: 'unmapped',
+};
+
+/** One item outcome of a stage, as run status records it (its listener, wired in app/services.ts). */
+export function countItem(connector: string, stage: string, outcome: string): void {
+  const metric = ITEM_OUTCOME_METRICS[outcome];
   if (metric) add(metric, 1, { connector, stage });
 }
 

@@ -6,7 +6,7 @@
  */
 import type { TableClient } from '@azure/data-tables';
 import { isStatus } from '../storage/errors';
-import type { Window } from '../scheduling/plan-window';
+import type { Window } from './window';
 
 export interface InFlightWindow extends Window {
   runId: string;

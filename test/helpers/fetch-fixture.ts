@@ -3,7 +3,7 @@
  * fetch jobs the way the queue would (parts and continuations, with the host's retry count).
  */
 import { createHash } from 'node:crypto';
-import { loadSettings } from '../../shared/config/settings';
+import { loadSettings } from '../../shared/app/settings';
 import { createServices, type Services } from '../../shared/app/services';
 import { dispatchFetches } from '../../shared/scheduling/dispatch-fetches';
 import { parseFetchJob, type FetchJob } from '../../shared/jobs/fetch-job';

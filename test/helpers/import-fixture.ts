@@ -2,7 +2,7 @@
  * Azurite + Graph simulator + the app's services: raw items are stored and converted by the real
  * converter, then imported by the real importer against the simulator.
  */
-import { loadSettings } from '../../shared/config/settings';
+import { loadSettings } from '../../shared/app/settings';
 import { createServices, type Services } from '../../shared/app/services';
 import { convertRawItem, emlPathOf } from '../../shared/converting/convert-raw-item';
 import { rawAttachmentPath, rawItemPath } from '../../shared/items/paths';

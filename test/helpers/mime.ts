@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readRawItem } from '../../shared/items/raw-item';
-import { composeMessage, type MessagePlan } from '../../shared/converting/compose';
+import { composeMessage } from '../../shared/converting/compose';
+import type { MessagePlan } from '../../shared/mime/message-plan';
 import { renderSkeleton } from '../../shared/mime/render';
 import { messageToBuffer } from '../../shared/mime/serialize';
 import { rawItemPath } from '../../shared/items/paths';

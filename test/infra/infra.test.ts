@@ -6,7 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { appSettingDeclarations, connectorSettingDeclarations, knownSettingNames, requiredSettingNames } from '../../shared/config/settings';
+import { appSettingDeclarations } from '../../shared/config/app-settings';
+import { connectorSettingDeclarations } from '../../shared/config/connector-settings';
+import { knownSettingNames, requiredSettingNames } from '../../shared/app/settings';
 import { infraLayout } from '../../shared/storage/provisioned';
 import { METRIC_NAMES } from '../../shared/telemetry/metrics';
 

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readStorageConnection, type Env, type SettingProblem, SettingsError } from '../../../shared/config/settings';
+import { readStorageConnection } from '../../../shared/storage/connection';
+import { type Env, type SettingProblem, SettingsError } from '../../../shared/config/problems';
 import { createStorageClients, type StorageClients } from '../../../shared/storage/clients';
 import { STORAGE_CONNECTION, devHost as devHostNames, poisonQueueOf } from '../../../shared/storage/names';
 import { installFunctionsCore, runHooks, type RegisteredFunction } from './functions-core';

@@ -2,14 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  appSettingDeclarations,
-  connectorSettingDeclarations,
-  knownSettingNames,
-  loadSettings,
-  requiredSettingNames,
-  SettingsError,
-} from '../../../shared/config/settings';
+import { appSettingDeclarations } from '../../../shared/config/app-settings';
+import { connectorSettingDeclarations } from '../../../shared/config/connector-settings';
+import { knownSettingNames, loadSettings, requiredSettingNames } from '../../../shared/app/settings';
+import { SettingsError } from '../../../shared/config/problems';
 import { validEnv } from '../../helpers/env';
 import { simulatorEnv } from '../../../dev/stack/archiver-sim/options';
 

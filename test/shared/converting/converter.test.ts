@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { loadSettings } from '../../../shared/config/settings';
+import { loadSettings } from '../../../shared/app/settings';
 import { createServices, type Services } from '../../../shared/app/services';
 import { convertRawItem, emlPathOf } from '../../../shared/converting/convert-raw-item';
 import { rawAttachmentPath, rawItemPath } from '../../../shared/items/paths';

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { ArchiverClient, type ItemPage } from '../../../shared/archiver/archiver-client';
 import { fetchWindowPart } from '../../../shared/fetching/fetch-window-part';
 import { containers } from '../../../shared/storage/names';
-import type { Window } from '../../../shared/scheduling/plan-window';
+import type { Window } from '../../../shared/windows/window';
 import { dispatchOne, rawItemBlobs, runJobChain, sourceItems, startFetchFixture, takeJobs, type FetchFixture } from '../../helpers/fetch-fixture';
 
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import { createGraphClient } from '../../../shared/graph/graph-client';
-import { nationalClouds } from '../../../shared/config/settings';
+import { nationalClouds } from '../../../shared/config/national-clouds';
 
 /** Records what the SDK asks of the credential and what reaches the wire (global fetch), answering 200. */
 function capture() {

@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadSettings } from '../../../shared/config/settings';
+import { loadSettings } from '../../../shared/app/settings';
 import { createServices, type Services } from '../../../shared/app/services';
 import { dispatchFetches } from '../../../shared/scheduling/dispatch-fetches';
 import { tables } from '../../../shared/storage/names';

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { METRIC_NAMES, countConnectorUnavailable, countReconciled, countWindowCompleted, recordPoisonMessages } from '../../../shared/telemetry/metrics';
+import { METRIC_NAMES, countConnectorUnavailable, countItem, countReconciled, countWindowCompleted, recordPoisonMessages } from '../../../shared/telemetry/metrics';
 import { RunStatusStore } from '../../../shared/runs/run-status';
 import { tables } from '../../../shared/storage/names';
 import { startImportFixture, convertFixture, runImport, type ImportFixture } from '../../helpers/import-fixture';
@@ -38,7 +38,7 @@ describe('telemetry: custom metrics per connector and stage', () => {
   }
 
   it('emits every pipeline metric with its connector dimension', async () => {
-    const status = new RunStatusStore(f.ts.storage.table(tables.runStatus));
+    const status = new RunStatusStore(f.ts.storage.table(tables.runStatus), countItem);
     await status.recordItem('run', 'o2', 'fetch', 'a', 'written');
     await status.recordItem('run', 'o2', 'fetch', 'b', 'present');
     await status.recordItem('run', 'whatsapp', 'convert', 'c', 'failed', { reason: 'bad' });

@@ -1,0 +1,143 @@
+/**
+ * App-wide settings. Settings are flat environment variables (Azure app settings, or
+ * local.settings.json "Values" locally).
+ * https://learn.microsoft.com/en-us/azure/azure-functions/functions-app-settings
+ * The storage connection is not declared here: it is a connection the Functions host reads too
+ * (shared/storage/connection.ts).
+ */
+import { z } from 'zod';
+import { nationalCloudNames } from './national-clouds';
+import { guid, ncrontab, nonNegativeInt, oneOf, positiveInt, region, serviceUrl } from './schemas';
+import { setting } from './setting';
+
+/** What the sample and the Bicep set ARCHIVE_SCHEDULE to. */
+export const DEFAULT_SCHEDULE = '0 0 2 * * *';
+
+const WEEK_MINUTES = 7 * 24 * 60;
+const YEAR_HOURS = 24 * 366;
+
+export const APP_SETTINGS = {
+  connectors: setting({
+    name: 'ARCHIVE_CONNECTORS',
+    required: true,
+    description: 'Comma-separated ids of the configured connectors (1-32 lowercase letters and digits, starting with a letter), e.g. `enterprise,o2,whatsapp`.',
+    schema: z.string(),
+  }),
+  schedule: setting({
+    name: 'ARCHIVE_SCHEDULE',
+    // Required: the timer binding reads it as %ARCHIVE_SCHEDULE%, and the Functions host fails on an unset %setting%.
+    required: true,
+    description: `When the scheduler runs: a 6-field NCRONTAB expression in UTC, \`{second} {minute} {hour} {day} {month} {day-of-week}\`; the sample and the Bicep use \`${DEFAULT_SCHEDULE}\` (daily at 02:00).`,
+    schema: ncrontab,
+  }),
+  safetyLagMinutes: setting({
+    name: 'FETCH_SAFETY_LAG_MINUTES',
+    description: 'A window ends this many minutes before now, so items the archiver is still ingesting are not skipped.',
+    schema: nonNegativeInt(WEEK_MINUTES),
+    default: 60,
+  }),
+  initialLookbackHours: setting({
+    name: 'FETCH_INITIAL_LOOKBACK_HOURS',
+    description: "On a connector's first run, its window starts this many hours back unless `CONNECTOR__<ID>__START_FROM` is set.",
+    schema: positiveInt(YEAR_HOURS),
+    default: 24,
+  }),
+  leaseMinutes: setting({
+    name: 'FETCH_LEASE_MINUTES',
+    description: 'How long a dispatched window blocks the next one for the same connector before it is presumed lost and dispatched again.',
+    schema: positiveInt(WEEK_MINUTES),
+    default: 180,
+  }),
+  pageSize: setting({
+    name: 'FETCH_PAGE_SIZE',
+    description: 'Items the fetcher asks the archiver for per page (at most 1000).',
+    schema: positiveInt(1000),
+    default: 200,
+  }),
+  partSeconds: setting({
+    name: 'FETCH_PART_SECONDS',
+    description: 'After this long, a fetch invocation hands the rest of its window to a continuation job, far below the host timeout.',
+    schema: positiveInt(1800),
+    default: 300,
+  }),
+  reconcileMinAgeMinutes: setting({
+    name: 'RECONCILE_MIN_AGE_MINUTES',
+    description: 'The hourly reconciliation sweep queues an item again only when its last step is at least this old, so items still on their way are left alone.',
+    schema: positiveInt(WEEK_MINUTES),
+    default: 60,
+  }),
+  reconcileLookbackHours: setting({
+    name: 'RECONCILE_LOOKBACK_HOURS',
+    description: "Runs started this many hours back are swept; keep it above Event Grid's 24-hour event time-to-live.",
+    schema: positiveInt(YEAR_HOURS),
+    default: 168,
+  }),
+  reconcileMaxItems: setting({
+    name: 'RECONCILE_MAX_ITEMS',
+    description: 'Most stranded items one sweep queues again; the rest wait for the next sweep.',
+    schema: positiveInt(100_000),
+    default: 5000,
+  }),
+  reconcileMaxAttempts: setting({
+    name: 'RECONCILE_MAX_ATTEMPTS',
+    description: 'How often the sweep queues the same stranded item again before it counts the item as failed.',
+    schema: positiveInt(100),
+    default: 3,
+  }),
+  blobTriggerSource: setting({
+    name: 'BLOB_TRIGGER_SOURCE',
+    description:
+      'How the blob-triggered functions (converter, mapping uploads) learn of new blobs: `EventGrid` in Azure (required on Flex Consumption; the Bicep sets it), `LogsAndContainerScan` locally (what `func start` uses).',
+    schema: oneOf(['EventGrid', 'LogsAndContainerScan']),
+    default: 'LogsAndContainerScan',
+  }),
+  mappingDefaultRegion: setting({
+    name: 'MAPPING_DEFAULT_REGION',
+    description: 'Region (ISO 3166 alpha-2, e.g. GB, US) for numbers written without a country code in mapping CSVs.',
+    schema: region,
+    default: 'US',
+  }),
+  mailboxCacheTtlMinutes: setting({
+    name: 'MAILBOX_CACHE_TTL_MINUTES',
+    description: "How long Graph's answer on whether an address has a mailbox is reused; a missing mailbox is re-checked after a tenth of that.",
+    schema: positiveInt(WEEK_MINUTES),
+    default: 720,
+  }),
+  graphImportMode: setting({
+    name: 'GRAPH_IMPORT_MODE',
+    description:
+      '`json`: each message is created as JSON with extended properties (Mail.ReadWrite). `importMime`: the beta MIME import, MIME-faithful, needs Mail-Advanced.ReadWrite.All; a message over 3 MB still goes as JSON (a Graph request stays under 4 MB).',
+    schema: oneOf(['json', 'importMime']),
+    default: 'json',
+  }),
+  graphMaxRetryAfterSeconds: setting({
+    name: 'GRAPH_MAX_RETRY_AFTER_SECONDS',
+    description: 'A Graph `Retry-After` up to this long is waited out in the invocation; a longer one re-queues the import job with that delay.',
+    schema: positiveInt(3600),
+    default: 30,
+  }),
+  graphNationalCloud: setting({
+    name: 'GRAPH_NATIONAL_CLOUD',
+    description: 'Microsoft Graph national cloud: `global`, `usgov` (GCC High), `usgovdod` (DoD) or `china`. GCC (moderate) uses `global`.',
+    schema: oneOf(nationalCloudNames),
+    default: 'global',
+  }),
+  graphTenantId: setting({
+    name: 'GRAPH_TENANT_ID',
+    description: 'Entra tenant id of the Microsoft 365 organisation (GUID).',
+    schema: guid,
+  }),
+  graphClientId: setting({
+    name: 'GRAPH_CLIENT_ID',
+    description: 'Client id of the user-assigned managed identity that holds the Graph application roles (GUID).',
+    schema: guid,
+  }),
+  graphEndpoint: setting({
+    name: 'GRAPH_ENDPOINT',
+    description: "Overrides the Graph endpoint of the national cloud (e.g. a proxy; the token is still for the cloud's Graph); locally it points at the Graph simulator.",
+    schema: serviceUrl,
+    defaultNote: "the national cloud's",
+  }),
+};
+
+export const appSettingDeclarations = Object.values(APP_SETTINGS);

@@ -1,0 +1,99 @@
+/**
+ * The app's configuration, typed, read from the declarations (app-settings.ts,
+ * connector-settings.ts). The storage connection is read apart (shared/storage/connection.ts) and
+ * joined to this by shared/app/settings.ts, which throws one SettingsError naming every bad setting.
+ */
+import type { CountryCode } from 'libphonenumber-js';
+import { APP_SETTINGS } from './app-settings';
+import { CONNECTOR_ID_PATTERN, readConnector, splitConnectorIds, type ConnectorSettings } from './connector-settings';
+import { nationalClouds, type NationalCloud } from './national-clouds';
+import { SettingsError, shown, type Env, type SettingProblem } from './problems';
+import { SettingsReader } from './setting';
+
+export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
+
+export interface Config {
+  schedule: string;
+  connectors: ConnectorSettings[];
+  fetch: { initialLookbackHours: number; leaseMinutes: number; pageSize: number; partSeconds: number };
+  graph: GraphSettings;
+  blobTriggerSource: BlobTriggerSource;
+  mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
+  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number };
+  reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
+}
+
+export interface GraphSettings {
+  nationalCloud: NationalCloud;
+  endpoint: string;
+  authority: string;
+  tenantId?: string;
+  clientId?: string;
+}
+
+/** Reads every declared setting; problems go to `problems` (the caller throws once for all of them). */
+export function readConfig(env: Env, problems: SettingProblem[]): Config {
+  const r = new SettingsReader(env, problems);
+  const A = APP_SETTINGS;
+  const nationalCloud = r.value(A.graphNationalCloud);
+  const defaultSafetyLag = r.value(A.safetyLagMinutes);
+  return {
+    schedule: r.read(A.schedule) ?? '',
+    connectors: readConnectors(r, defaultSafetyLag),
+    fetch: {
+      initialLookbackHours: r.value(A.initialLookbackHours),
+      leaseMinutes: r.value(A.leaseMinutes),
+      pageSize: r.value(A.pageSize),
+      partSeconds: r.value(A.partSeconds),
+    },
+    graph: {
+      nationalCloud,
+      endpoint: r.read(A.graphEndpoint) ?? nationalClouds[nationalCloud].graph,
+      authority: nationalClouds[nationalCloud].authority,
+      tenantId: r.read(A.graphTenantId),
+      clientId: r.read(A.graphClientId),
+    },
+    blobTriggerSource: r.value(A.blobTriggerSource),
+    mapping: { defaultRegion: r.value(A.mappingDefaultRegion), mailboxCacheTtlMinutes: r.value(A.mailboxCacheTtlMinutes) },
+    import: { mode: r.value(A.graphImportMode), maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds) },
+    reconcile: {
+      minAgeMinutes: r.value(A.reconcileMinAgeMinutes),
+      lookbackHours: r.value(A.reconcileLookbackHours),
+      maxItems: r.value(A.reconcileMaxItems),
+      maxAttempts: r.value(A.reconcileMaxAttempts),
+    },
+  };
+}
+
+function readConnectors(r: SettingsReader, defaultSafetyLag: number): ConnectorSettings[] {
+  const setting = APP_SETTINGS.connectors.name;
+  const listed = r.read(APP_SETTINGS.connectors);
+  if (listed === undefined) return [];
+  const ids = splitConnectorIds(listed);
+  if (ids.length === 0) r.problems.push({ setting, problem: 'names no connector' });
+  const connectors: ConnectorSettings[] = [];
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!CONNECTOR_ID_PATTERN.test(id)) {
+      r.problems.push({ setting, problem: `connector id "${shown(id)}" must be 1-32 lowercase letters and digits, starting with a letter` });
+    } else if (seen.has(id)) {
+      r.problems.push({ setting, problem: `connector id "${id}" is listed twice` });
+    } else {
+      seen.add(id);
+      const connector = readConnector(r, id, defaultSafetyLag);
+      if (connector) connectors.push(connector);
+    }
+  }
+  return connectors;
+}
+
+/**
+ * The blob trigger source, needed when the blob-triggered functions are registered (before the
+ * whole configuration is read at app start), validated by the same declaration.
+ */
+export function blobTriggerSource(env: Env): BlobTriggerSource {
+  const problems: SettingProblem[] = [];
+  const value = new SettingsReader(env, problems).value(APP_SETTINGS.blobTriggerSource);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return value;
+}
