@@ -8,8 +8,7 @@ import type { ValidItem, Participant, RawAttachment } from '../items/raw-item';
 import { encodePathSegment, rawAttachmentPath } from '../items/paths';
 import { percentEncode } from '../text/percent-encode';
 import type { Address, MessagePlan, PlannedAttachment } from '../mime/message-plan';
-
-export const SYNTHETIC_DOMAIN = 'mobile-archive.invalid';
+import { AUDIT_HEADERS, senderIndex, SYNTHETIC_DOMAIN, syntheticAddress } from '../items/message-contract';
 
 export interface ComposeContext {
   connectorId: string;
@@ -17,10 +16,10 @@ export interface ComposeContext {
   rawSha256: string;
 }
 
-/** A participant without an email gets `<digits>@<connector>.mobile-archive.invalid`: unique, searchable, never deliverable. */
-export function addressOf(p: Participant, connectorId: string): Address {
+/** A participant without an email gets a synthetic address (items/message-contract.ts). */
+function addressOf(p: Participant, connectorId: string): Address {
   const label = p.name ? `${p.name} (${p.number})` : p.number;
-  return { name: label, address: p.email ?? `${p.number.replace(/^\+/, '')}@${connectorId}.${SYNTHETIC_DOMAIN}`, number: p.number };
+  return { name: label, address: p.email ?? syntheticAddress(p.number, connectorId), number: p.number };
 }
 
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest();
@@ -69,8 +68,10 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   const { item, product, itemType, timestamp } = valid;
   const { connectorId } = ctx;
   const byNumber = new Map(item.participants.map((p) => [p.number, p]));
-  const sender = byNumber.get(item.from)!;
-  const others = item.participants.filter((p) => p !== sender);
+  // readRawItem puts the sender among the participants.
+  const senderAt = senderIndex(item.participants.map((p) => p.number), item.from);
+  const sender = item.participants[senderAt];
+  const others = item.participants.filter((_, i) => i !== senderAt);
   const from = addressOf(sender, connectorId);
   const to = others.map((p) => addressOf(p, connectorId));
   const label = (p: Participant) => addressOf(p, connectorId).name;
@@ -194,18 +195,19 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   ].join('\n');
 
   const enc = (v: string) => percentEncode(v);
+  const H = AUDIT_HEADERS;
   const auditHeaders: [string, string][] = [
-    ['X-MobileArchive-Connector', connectorId],
-    ['X-MobileArchive-Product', product.id],
-    ['X-MobileArchive-Item-Type', item.type],
-    ['X-MobileArchive-Item-Id', enc(item.id)],
-    ['X-MobileArchive-Timestamp', timestamp.toISOString()],
-    ['X-MobileArchive-Direction', item.direction ?? 'unknown'],
-    ['X-MobileArchive-Sender', sender.number],
-    ['X-MobileArchive-Participants', item.participants.map((p) => p.number).join(', ')],
-    ['X-MobileArchive-Conversation-Id', enc(conversationId)],
-    ['X-MobileArchive-Raw-Blob', ctx.rawBlobPath],
-    ['X-MobileArchive-Raw-SHA256', ctx.rawSha256],
+    [H.connector, connectorId],
+    [H.product, product.id],
+    [H.itemType, item.type],
+    [H.itemId, enc(item.id)],
+    [H.timestamp, timestamp.toISOString()],
+    [H.direction, item.direction ?? 'unknown'],
+    [H.sender, sender.number],
+    [H.participants, item.participants.map((p) => p.number).join(', ')],
+    [H.conversationId, enc(conversationId)],
+    [H.rawBlob, ctx.rawBlobPath],
+    [H.rawSha256, ctx.rawSha256],
   ];
 
   return {

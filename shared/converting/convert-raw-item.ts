@@ -7,6 +7,7 @@
  * A bad item is dead-lettered with its reason, never retried in a loop.
  */
 import { createHash } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
 import type { QueueClient } from '@azure/storage-queue';
 import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
@@ -19,6 +20,7 @@ import type { ImportJob } from '../jobs/import-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
 import { BadRawItemError, readRawItem } from '../items/raw-item';
+import { emlPathOf } from '../items/paths';
 import { composeMessage } from './compose';
 
 export interface ConvertDeps {
@@ -32,17 +34,19 @@ export interface ConvertDeps {
 
 export type ConvertResult = { status: 'converted' | 'already-converted'; emlPath: string } | { status: 'dead-lettered'; reason: string };
 
-export function emlPathOf(rawPath: string): string {
-  return rawPath.replace(/\.json$/, '') + '.eml';
+/** A raw item as the blob trigger hands it over: its content and its metadata (the fetcher's run id). */
+export interface ReceivedBlob {
+  content: Buffer;
+  metadata: Readonly<Record<string, string>>;
 }
 
-export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promise<ConvertResult> {
+/** `received`: what the blob trigger already read; without it (a convert job) the blob is read here. */
+export async function convertRawItem(rawPath: string, deps: ConvertDeps, received?: ReceivedBlob): Promise<ConvertResult> {
   const log = deps.log ?? (() => undefined);
-  const raw = deps.storage.blob.getContainerClient(containers.rawItems).getBlobClient(rawPath);
-  const download = await raw.download();
-  const bytes = await streamToBuffer(download.readableStreamBody!);
+  // The trigger's metadata carries the fetcher's run id; a blob without it is read again rather than misfiled.
+  const { content: bytes, metadata } = received?.metadata.runid ? received : await downloadRawItem(deps.storage, rawPath);
   const connectorId = rawPath.split('/')[0];
-  const runId = download.metadata?.runid ?? 'unknown-run';
+  const runId = metadata.runid ?? 'unknown-run';
   const rawSha256 = createHash('sha256').update(bytes).digest('hex');
 
   const deadLetter = async (key: string, reason: string): Promise<ConvertResult> => {
@@ -73,14 +77,14 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
   const emlPath = emlPathOf(rawPath);
   const eml = deps.storage.blob.getContainerClient(containers.mime).getBlockBlobClient(emlPath);
   let status: 'converted' | 'already-converted' = 'converted';
-  const metadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
+  const emlMetadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
   try {
     const segments = renderSkeleton(plan);
     const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
     await eml.uploadStream(body, 4 * 1024 * 1024, 2, {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: 'message/rfc822' },
-      metadata,
+      metadata: emlMetadata,
     });
   } catch (err) {
     if (!isStatus(err, 409)) throw err;
@@ -95,8 +99,8 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps): Promis
   return { status, emlPath };
 }
 
-async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
-  return Buffer.concat(chunks);
+async function downloadRawItem(storage: StorageClients, rawPath: string): Promise<ReceivedBlob> {
+  // One request: the download answers with the metadata as well as the content.
+  const download = await storage.blob.getContainerClient(containers.rawItems).getBlobClient(rawPath).download();
+  return { content: await buffer(download.readableStreamBody!), metadata: download.metadata ?? {} };
 }

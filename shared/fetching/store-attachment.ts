@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { ArchiverClient } from '../archiver/archiver-client';
-import type { AttachmentRef } from './raw-item-header';
+import type { RawAttachment } from '../items/raw-item';
 import { isStatus } from '../storage/errors';
 
 export const BLOCK_SIZE = 4 * 1024 * 1024;
@@ -25,7 +25,7 @@ export class AttachmentIntegrityError extends Error {
 
 export async function storeAttachment(
   archiver: ArchiverClient,
-  ref: AttachmentRef,
+  ref: RawAttachment,
   blob: BlockBlobClient,
   metadata: Record<string, string>,
 ): Promise<AttachmentOutcome> {

@@ -9,7 +9,7 @@ import type { ArchiverClient } from '../archiver/archiver-client';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
 import { isStatus } from '../storage/errors';
-import { readRawItemHeader } from './raw-item-header';
+import { BadRawItemError, readRawItemHeader, type RawItemHeader } from '../items/raw-item';
 import { quarantinePath, rawAttachmentPath, rawItemPath } from '../items/paths';
 import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
 import { percentEncode } from '../text/percent-encode';
@@ -27,9 +27,13 @@ export interface StoreContext {
 
 export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<StoreOutcome> {
   const sha256 = createHash('sha256').update(line).digest('hex');
-  const read = readRawItemHeader(line);
-  if (!read.ok) return quarantine(ctx, line, sha256, `line-${sha256.slice(0, 16)}`, read.reason);
-  const { header } = read;
+  let header: RawItemHeader;
+  try {
+    header = readRawItemHeader(line);
+  } catch (err) {
+    if (err instanceof BadRawItemError) return quarantine(ctx, line, sha256, `line-${sha256.slice(0, 16)}`, err.message);
+    throw err;
+  }
 
   const attachments = ctx.storage.blob.getContainerClient(containers.rawAttachments);
   try {

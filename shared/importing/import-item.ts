@@ -18,7 +18,7 @@ import { sendJsonMessage } from '../storage/queue-messages';
 import type { ImportJob } from '../jobs/import-job';
 import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
-import { readRawItem } from '../items/raw-item';
+import { itemOfMessage } from '../items/message-contract';
 import type { MailboxApi } from '../graph/mailbox-api';
 import { graphCode, graphStatus, isAmbiguous, throttledFor as throttledSeconds } from '../graph/errors';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -68,12 +68,11 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   const connector = deps.settings.connectors.find((c) => c.id === job.connectorId);
   if (!connector) throw new Error(`import job for connector "${job.connectorId}", which is not configured`);
 
-  const [raw, eml] = await Promise.all([
-    deps.storage.blob.getContainerClient(containers.rawItems).getBlobClient(job.rawPath).downloadToBuffer(),
-    deps.storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath).downloadToBuffer(),
-  ]);
-  const valid = readRawItem(raw, connector.product);
-  const resolution = await resolveMailboxes(valid.item.participants, valid.timestamp, connector, {
+  // The converted message is all the importer reads: it names the participants and the item's time.
+  const eml = await deps.storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath).downloadToBuffer();
+  const message = await readItemMessage(eml);
+  const item = itemOfMessage(message);
+  const resolution = await resolveMailboxes(item.participants, item.at, connector, {
     mapping: deps.mapping,
     cache: deps.graphCache,
     api: deps.mailboxApi,
@@ -88,7 +87,6 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     return { status: 'unmapped', copies: [], unmapped: resolution.unmapped };
   }
 
-  const message = await readItemMessage(eml);
   // Built once per item (it base64-encodes the attachments), shared by every mailbox copy.
   const built = deps.settings.import.mode === 'json' || eml.length > IMPORT_MIME_MAX_BYTES ? messagePayload(message, job.connectorId, job.itemId) : undefined;
   const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, built, deps)));

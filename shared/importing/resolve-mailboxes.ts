@@ -6,7 +6,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { ConnectorSettings } from '../config/connector-settings';
-import type { Participant } from '../items/raw-item';
+import type { MessageParticipant } from '../items/message-contract';
 import type { MailboxApi } from '../graph/mailbox-api';
 import type { MappingStore } from '../mapping/mapping-store';
 import { toE164 } from '../mapping/phone';
@@ -32,7 +32,7 @@ export interface ResolveDeps {
   defaultRegion: CountryCode;
 }
 
-export async function resolveMailboxes(participants: Participant[], at: Date, connector: ConnectorSettings, deps: ResolveDeps): Promise<Resolution> {
+export async function resolveMailboxes(participants: readonly MessageParticipant[], at: Date, connector: ConnectorSettings, deps: ResolveDeps): Promise<Resolution> {
   const byUser = new Map<string, TargetMailbox>();
   const unmapped: Resolution['unmapped'] = [];
   const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));

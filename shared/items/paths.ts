@@ -24,6 +24,11 @@ export function rawAttachmentPath(connectorId: string, itemId: string, timestamp
   return `${connectorId}/${datePath(timestamp)}/${encodePathSegment(itemId)}/${encodePathSegment(attachmentId)}`;
 }
 
+/** The converted message of a raw item: the same path in mime-messages, with .eml for .json. */
+export function emlPathOf(rawPath: string): string {
+  return rawPath.replace(/\.json$/, '') + '.eml';
+}
+
 export function quarantinePath(connectorId: string, runId: string, sha256: string): string {
   return `${connectorId}/${runId}/${sha256}.json`;
 }

@@ -1,9 +1,11 @@
 /**
- * The converter's reading of a raw item (docs/archiver-source.md): validated in full, so a bad
- * item is rejected with a reason naming the field instead of producing a broken message.
+ * The one schema of a raw item (docs/archiver-source.md). The converter reads it in full, so a bad
+ * item is rejected with a reason naming the field instead of producing a broken message; the
+ * fetcher reads only the part it needs to store the item (its header), derived from the same schema.
  */
 import { z } from 'zod';
 import { jsonErrorReason } from '../text/json-error';
+import { isAddressable } from '../text/email';
 import { productById, type ItemTypeDefinition, type ProductDefinition } from '../catalogue/products';
 
 export class BadRawItemError extends Error {
@@ -25,7 +27,7 @@ const instant = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Numbe
 const email = z
   .string()
   .nullish()
-  .transform((v) => (v && /^[^\s<>()",;:\\@[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(v.trim()) ? v.trim().toLowerCase() : null));
+  .transform((v) => (v && isAddressable(v.trim()) ? v.trim().toLowerCase() : null));
 
 const text = (max: number) => z.string().max(max).nullish().transform((v) => v ?? null);
 
@@ -36,7 +38,10 @@ const attachment = z.object({
   name: text(1024),
   contentType: text(255),
   size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).transform((v) => v.toLowerCase()),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
+    .transform((v) => v.toLowerCase()),
 });
 
 const rawItemSchema = z.object({
@@ -68,6 +73,9 @@ const rawItemSchema = z.object({
   edited: z.object({ editedAt: instant, previousText: text(4 * 1024 * 1024) }).nullish().transform((v) => v ?? null),
 });
 
+/** What the fetcher needs to store an item: its id and time (for the path) and its attachments (to download them). */
+const rawItemHeaderSchema = rawItemSchema.pick({ id: true, timestamp: true, attachments: true });
+
 export type RawItem = z.infer<typeof rawItemSchema>;
 export type Participant = RawItem['participants'][number];
 export type RawAttachment = RawItem['attachments'][number];
@@ -81,19 +89,45 @@ export interface ValidItem {
 
 const EARLIEST = Date.parse('1990-01-01T00:00:00Z');
 
-/** Parses and validates a raw item of the given product; throws BadRawItemError with the reason. */
-export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = new Date()): ValidItem {
+/** Parses a line with one of the schemas; throws BadRawItemError naming every bad field. */
+function parse<T extends z.ZodType>(schema: T, bytes: Buffer): z.infer<T> {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new BadRawItemError(jsonErrorReason(err));
   }
-  const parsed = rawItemSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new BadRawItemError(parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'} ${i.message}`).join('; '));
   }
-  const item = parsed.data;
+  return parsed.data;
+}
+
+function checkAttachmentIds(attachments: readonly RawAttachment[]): void {
+  const ids = new Set<string>();
+  for (const a of attachments) {
+    if (ids.has(a.id)) throw new BadRawItemError(`attachment id ${a.id} appears twice`);
+    ids.add(a.id);
+  }
+}
+
+export interface RawItemHeader {
+  id: string;
+  timestamp: Date;
+  attachments: RawAttachment[];
+}
+
+/** The fetcher's reading of a line: enough to store it and its attachments; throws BadRawItemError. */
+export function readRawItemHeader(line: Buffer): RawItemHeader {
+  const header = parse(rawItemHeaderSchema, line);
+  checkAttachmentIds(header.attachments);
+  return { id: header.id, timestamp: new Date(header.timestamp), attachments: header.attachments };
+}
+
+/** Parses and validates a raw item of the given product; throws BadRawItemError with the reason. */
+export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = new Date()): ValidItem {
+  const item = parse(rawItemSchema, bytes);
   if (item.product !== expectedProduct) throw new BadRawItemError(`product is "${item.product}", but the connector archives "${expectedProduct}"`);
   const product = productById(item.product);
   if (!product) throw new BadRawItemError(`unknown product "${item.product}"`);
@@ -103,11 +137,7 @@ export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = 
   if (timestamp.getTime() < EARLIEST || timestamp.getTime() > now.getTime() + 86_400_000) {
     throw new BadRawItemError(`timestamp ${item.timestamp} is impossible (before 1990 or more than a day in the future)`);
   }
-  const ids = new Set<string>();
-  for (const a of item.attachments) {
-    if (ids.has(a.id)) throw new BadRawItemError(`attachment id ${a.id} appears twice`);
-    ids.add(a.id);
-  }
+  checkAttachmentIds(item.attachments);
   if (!item.participants.some((p) => p.number === item.from)) {
     // The sender is a participant even when the archiver lists only the others.
     item.participants.unshift({ number: item.from, name: null, email: null });

@@ -7,6 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import type { CountryCode } from 'libphonenumber-js';
 import { toE164 } from './phone';
+import { isAddressable } from '../text/email';
 
 export interface MappingRow {
   number: string;
@@ -29,7 +30,6 @@ const HEADERS: Record<'number' | 'mailbox' | 'validFrom' | 'validTo', RegExp> = 
   validFrom: /^(valid ?from|from|start|valid_from)$/i,
   validTo: /^(valid ?to|to|until|end|valid_to)$/i,
 };
-const EMAIL = /^[^\s<>()",;:\\@[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const MAX_ROWS = 200_000;
 
 export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCode): MappingParseResult {
@@ -54,7 +54,7 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
   const first = records[0].record;
   let columns = { number: 0, mailbox: 1, validFrom: -1, validTo: -1 };
   let body = records;
-  const looksLikeHeader = first.some((c) => /[a-z]/i.test(c)) && !first.some((c) => EMAIL.test(c));
+  const looksLikeHeader = first.some((c) => /[a-z]/i.test(c)) && !first.some((c) => isAddressable(c));
   if (looksLikeHeader) {
     const find = (key: keyof typeof HEADERS) => first.findIndex((c) => HEADERS[key].test(c.trim()));
     columns = { number: find('number'), mailbox: find('mailbox'), validFrom: find('validFrom'), validTo: find('validTo') };
@@ -74,7 +74,7 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
     const mailbox = cell(columns.mailbox).toLowerCase();
     const number = toE164(rawNumber, defaultRegion);
     if (!number) problems.push({ line, problem: `"${rawNumber}" is not a phone number` });
-    if (!EMAIL.test(mailbox)) problems.push({ line, problem: `"${cell(columns.mailbox)}" is not a mailbox address` });
+    if (!isAddressable(mailbox)) problems.push({ line, problem: `"${cell(columns.mailbox)}" is not a mailbox address` });
     const from = cell(columns.validFrom);
     const to = cell(columns.validTo);
     const validFrom = from ? toInstant(from) : undefined;
@@ -82,7 +82,7 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
     if (from && !validFrom) problems.push({ line, problem: `validFrom "${from}" is not a date (YYYY-MM-DD or ISO 8601)` });
     if (to && !validTo) problems.push({ line, problem: `validTo "${to}" is not a date (YYYY-MM-DD or ISO 8601)` });
     if (validFrom && validTo && validFrom >= validTo) problems.push({ line, problem: 'validFrom is not before validTo' });
-    if (number && EMAIL.test(mailbox)) rows.push({ number, mailbox, validFrom, validTo, line });
+    if (number && isAddressable(mailbox)) rows.push({ number, mailbox, validFrom, validTo, line });
   }
 
   // One number, at one time, maps to one mailbox.

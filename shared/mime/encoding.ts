@@ -7,6 +7,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { encode as qpEncode, wrap as qpWrap } from 'libqp';
+import { isAddressable } from '../text/email';
 
 export const CRLF = '\r\n';
 const FOLD_AT = 78;
@@ -66,7 +67,7 @@ export function unstructured(value: string): string[] {
 
 /** Tokens of one mailbox: display name (plain, quoted or encoded) and <address>. */
 export function mailbox(name: string | undefined, address: string): string[] {
-  if (!/^[^\s<>()",;:\\@[\]]+@[A-Za-z0-9.-]+$/.test(address)) throw new Error(`not a usable address: ${JSON.stringify(address)}`);
+  if (!isAddressable(address)) throw new Error(`not a usable address: ${JSON.stringify(address)}`);
   const display = oneLine(name ?? '');
   const angle = `<${address}>`;
   if (display === '') return [angle];

@@ -25,7 +25,7 @@ import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore, ItemRow } from '../runs/run-status';
 import type { ConvertJob } from '../jobs/convert-job';
 import type { ImportJob } from '../jobs/import-job';
-import { emlPathOf } from '../converting/convert-raw-item';
+import { emlPathOf } from '../items/paths';
 import { countReconciled, recordPoisonMessages } from '../telemetry/metrics';
 
 /** Event Grid's longest event time-to-live: after it, no blob event of a run can still arrive. */

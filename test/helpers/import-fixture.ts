@@ -4,8 +4,8 @@
  */
 import { loadSettings } from '../../shared/app/settings';
 import { createServices, type Services } from '../../shared/app/services';
-import { convertRawItem, emlPathOf } from '../../shared/converting/convert-raw-item';
-import { rawAttachmentPath, rawItemPath } from '../../shared/items/paths';
+import { convertRawItem } from '../../shared/converting/convert-raw-item';
+import { emlPathOf, rawAttachmentPath, rawItemPath } from '../../shared/items/paths';
 import { containers } from '../../shared/storage/names';
 import { parseImportJob, type ImportJob } from '../../shared/jobs/import-job';
 import { importItem, IMPORT_MAX_DEQUEUE, type ImportResult } from '../../shared/importing/import-item';
