@@ -3,6 +3,7 @@
  * the Azure SDK's HTTP pipeline: its default retry policy waits out `Retry-After` on 429/503 and
  * backs off on 5xx, 408 and reset connections; our sign-in policy adds the bearer token.
  */
+import { buffer } from 'node:stream/consumers';
 import {
   createDefaultHttpClient,
   createHttpHeaders,
@@ -95,7 +96,7 @@ export class ArchiverClient {
         throw new ArchiverRequestError(response.status, `listing ${product} items`);
       }
       try {
-        const body = await readAll(response.readableStreamBody);
+        const body = await buffer(response.readableStreamBody);
         return { lines: splitLines(body), nextCursor: response.headers.get('next-cursor') || undefined };
       } catch (err) {
         if (attempt >= 3) throw err;
@@ -131,12 +132,6 @@ export class ArchiverClient {
   private url(path: string): string {
     return `${this.account.baseUrl}${path}`;
   }
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }
 
 function splitLines(body: Buffer): Buffer[] {

@@ -1,15 +1,17 @@
+import { HttpError } from '../http/http-error';
+
 /** Sign-in to the archiver was refused: retrying cannot help, and could lock the account. */
-export class ArchiverSignInError extends Error {
-  constructor(readonly status: number) {
-    super(`the archiver refused the sign-in (HTTP ${status}); check the connector's USERNAME and PASSWORD settings`);
+export class ArchiverSignInError extends HttpError {
+  constructor(status: number) {
+    super(`the archiver refused the sign-in (HTTP ${status}); check the connector's USERNAME and PASSWORD settings`, status, 'SignInRefused');
     this.name = 'ArchiverSignInError';
   }
 }
 
 /** The archiver answered with an error after the client's retries. */
-export class ArchiverRequestError extends Error {
-  constructor(readonly status: number, what: string) {
-    super(`archiver ${what} failed with HTTP ${status}`);
+export class ArchiverRequestError extends HttpError {
+  constructor(status: number, what: string) {
+    super(`archiver ${what} failed with HTTP ${status}`, status, 'ArchiverRequestFailed');
     this.name = 'ArchiverRequestError';
   }
 }

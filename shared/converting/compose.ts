@@ -3,6 +3,7 @@
  * readable bodies and attachments. Nothing here writes bytes (shared/mime/ does); the scheme is
  * documented in docs/message-format.md.
  */
+import { escapeHtml } from '../text/html';
 import { createHash } from 'node:crypto';
 import type { ValidItem, Participant, RawAttachment } from '../items/raw-item';
 import { encodePathSegment, rawAttachmentPath } from '../items/paths';
@@ -224,8 +225,4 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     html,
     attachments,
   };
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -12,7 +12,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
-import { isStatus } from '../storage/errors';
+import { hasStatus } from '../http/http-error';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
@@ -87,7 +87,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
       metadata: emlMetadata,
     });
   } catch (err) {
-    if (!isStatus(err, 409)) throw err;
+    if (!hasStatus(err, 409)) throw err;
     status = 'already-converted';
   }
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { ArchiverClient } from '../archiver/archiver-client';
 import type { RawAttachment } from '../items/raw-item';
-import { isStatus } from '../storage/errors';
+import { hasStatus } from '../http/http-error';
 
 export const BLOCK_SIZE = 4 * 1024 * 1024;
 const MAX_RESUMES = 5;
@@ -81,7 +81,7 @@ export async function storeAttachment(
       metadata: { ...metadata, sha256: digest },
     });
   } catch (err) {
-    if (isStatus(err, 409) || isStatus(err, 412)) return 'present';
+    if (hasStatus(err, 409, 412)) return 'present';
     throw err;
   }
   return 'written';

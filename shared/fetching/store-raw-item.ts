@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ArchiverClient } from '../archiver/archiver-client';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
-import { isStatus } from '../storage/errors';
+import { hasStatus } from '../http/http-error';
 import { BadRawItemError, readRawItemHeader, type RawItemHeader } from '../items/raw-item';
 import { quarantinePath, rawAttachmentPath, rawItemPath } from '../items/paths';
 import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
@@ -60,7 +60,7 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
     });
     return { outcome: 'written', key: header.id, path };
   } catch (err) {
-    if (!isStatus(err, 409)) throw err;
+    if (!hasStatus(err, 409)) throw err;
   }
   // Already there: written by this run in an attempt that crashed before reporting it, or earlier.
   const properties = await blob.getProperties();
@@ -77,7 +77,7 @@ async function quarantine(ctx: StoreContext, line: Buffer, sha256: string, key: 
       metadata: { connector: ctx.connectorId, runid: ctx.runId, reason: percentEncode(reason).slice(0, 2000) },
     });
   } catch (err) {
-    if (!isStatus(err, 409)) throw err;
+    if (!hasStatus(err, 409)) throw err;
   }
   return { outcome: 'quarantined', key, path, reason };
 }

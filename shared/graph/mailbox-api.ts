@@ -5,7 +5,9 @@
  */
 import type { Client } from '@microsoft/microsoft-graph-client';
 import pLimit from 'p-limit';
-import { GraphThrottledError, graphCode, graphStatus } from './errors';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { failureOf, HttpError, parseRetryAfter } from '../http/http-error';
+import { decideRetry } from '../http/retry-decision';
 
 export const MAILBOX_CONCURRENCY = 4;
 /** Attachments under 3 MB are posted whole; 3 MB to 150 MB go through an upload session. */
@@ -56,7 +58,8 @@ export class MailboxApi {
     try {
       await this.inMailbox(user.id, () => this.client.api(`/users/${user.id}/mailFolders/inbox`).select('id').get());
     } catch (err) {
-      if (graphStatus(err) === 404 && graphCode(err) === 'MailboxNotEnabledForRESTAPI') {
+      const { status, code } = failureOf(err);
+      if (status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
         return { status: 'no-mailbox', reason: `${address} has no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)` };
       }
       throw err;
@@ -79,7 +82,8 @@ export class MailboxApi {
       const created = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders`).post({ displayName }))) as { id: string };
       return created.id;
     } catch (err) {
-      if (graphStatus(err) !== 409 || graphCode(err) !== 'ErrorFolderExists') throw err;
+      const { status, code } = failureOf(err);
+      if (status !== 409 || code !== 'ErrorFolderExists') throw err;
       const raced = await this.findFolder(userId, displayName);
       if (!raced) throw err;
       return raced;
@@ -145,7 +149,9 @@ export class MailboxApi {
         }),
       )) as { uploadUrl: string };
       let offset = 0;
-      let failures = 0;
+      // Attempts at the current range; reset when the server accepts it.
+      let attempt = 0;
+      const retry = { maxRetries: retries, maxRetryAfterSeconds: this.options.maxRetryAfterSeconds, baseDelayMs: 250, maxDelayMs: 10_000 };
       while (offset < a.content.length) {
         const end = Math.min(a.content.length, offset + UPLOAD_CHUNK) - 1;
         let res: Response;
@@ -158,30 +164,28 @@ export class MailboxApi {
             }),
           );
         } catch (err) {
-          if (++failures > retries) throw err;
-          await delay(failures);
+          // A range PUT is idempotent: the server answers with what it still expects.
+          const decision = decideRetry({ attempt: attempt++, idempotent: true }, retry);
+          if (!decision.retry) throw err;
+          await sleep(decision.delayMs);
           continue;
         }
         if (res.status === 201) return;
         if (res.status === 200) {
           const body = (await res.json()) as { nextExpectedRanges?: string[] };
           offset = parseInt(body.nextExpectedRanges?.[0] ?? String(end + 1), 10);
-          failures = 0;
+          attempt = 0;
           continue;
         }
         const text = await res.text();
         if (res.status === 404) break; // session expired: start a new one
-        if (res.status === 429 || res.status === 503) {
-          const after = Number(res.headers.get('Retry-After') ?? 1);
-          if (after > this.options.maxRetryAfterSeconds || ++failures > retries) throw new GraphThrottledError(after);
-          await new Promise((r) => setTimeout(r, after * 1000));
+        const retryAfterSeconds = parseRetryAfter(res.headers.get('Retry-After'));
+        const decision = decideRetry({ attempt: attempt++, idempotent: true, status: res.status, retryAfterSeconds }, retry);
+        if (decision.retry) {
+          await sleep(decision.delayMs);
           continue;
         }
-        if (res.status >= 500 && ++failures <= retries) {
-          await delay(failures);
-          continue;
-        }
-        throw Object.assign(new Error(`attachment upload of ${a.name} failed with HTTP ${res.status}: ${text.slice(0, 300)}`), { statusCode: res.status });
+        throw new HttpError(`attachment upload of ${a.name} failed with HTTP ${res.status}: ${text.slice(0, 300)}`, res.status, 'UploadSessionFailed', retryAfterSeconds);
       }
     }
     throw new Error(`attachment upload of ${a.name}: the upload session expired twice`);
@@ -197,8 +201,4 @@ export function fileAttachmentJson(a: FileAttachment) {
     isInline: a.isInline,
     ...(a.contentId ? { contentId: a.contentId } : {}),
   };
-}
-
-function delay(attempt: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
 }

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { isStatus } from '../storage/errors';
 import type { MailboxCheck } from '../graph/mailbox-api';
+import { findEntity, deleteEntityIfExists } from '../storage/tables';
 
 export class GraphCache {
   private readonly folders = new Map<string, string>();
@@ -24,12 +24,10 @@ export class GraphCache {
       this.mailboxes.set(pk, { result, until: Math.min(checkedAt + ttlOf(result), Date.now() + 60_000) });
       return result;
     };
-    try {
-      const e = await this.table.getEntity<{ json: string; checkedAt: string }>(pk, 'mailbox');
+    const e = await findEntity<{ json: string; checkedAt: string }>(this.table, pk, 'mailbox');
+    if (e) {
       const result = JSON.parse(e.json) as MailboxCheck;
       if (Date.now() - Date.parse(e.checkedAt) < ttlOf(result)) return remember(result, Date.parse(e.checkedAt));
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
     }
     const result = await check();
     await this.table.upsertEntity({ partitionKey: pk, rowKey: 'mailbox', json: JSON.stringify(result), checkedAt: new Date().toISOString() }, 'Replace');
@@ -41,12 +39,10 @@ export class GraphCache {
     const key = `${userId}/${rk}`;
     const cached = this.folders.get(key);
     if (cached) return cached;
-    try {
-      const e = await this.table.getEntity<{ folderId: string }>(userId, rk);
+    const e = await findEntity<{ folderId: string }>(this.table, userId, rk);
+    if (e) {
       this.folders.set(key, e.folderId);
       return e.folderId;
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
     }
     const folderId = await ensure();
     await this.table.upsertEntity({ partitionKey: userId, rowKey: rk, folderId, displayName }, 'Replace');
@@ -58,6 +54,6 @@ export class GraphCache {
   async forgetFolder(userId: string, displayName: string): Promise<void> {
     const rk = `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
     this.folders.delete(`${userId}/${rk}`);
-    await this.table.deleteEntity(userId, rk).catch(() => undefined);
+    await deleteEntityIfExists(this.table, userId, rk);
   }
 }

@@ -20,7 +20,8 @@ import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
 import { itemOfMessage } from '../items/message-contract';
 import type { MailboxApi } from '../graph/mailbox-api';
-import { graphCode, graphStatus, isAmbiguous, throttledFor as throttledSeconds } from '../graph/errors';
+import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
+import { throttleDelaySeconds } from '../http/retry-decision';
 import type { MappingStore } from '../mapping/mapping-store';
 import { readItemMessage, type ItemMessage } from '../mime/read-message';
 import type { GraphCache } from './graph-cache';
@@ -97,11 +98,14 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   settled.forEach((s, i) => {
     const mb = resolution.mailboxes[i];
     if (s.status === 'fulfilled') copies.push({ upn: mb.upn, outcome: s.value });
-    else if (throttledSeconds(s.reason) !== undefined) {
-      throttled.push(mb);
-      throttledFor = Math.max(throttledFor, throttledSeconds(s.reason)!);
+    else {
+      const wait = throttleDelaySeconds(s.reason, deps.settings.import.maxRetryAfterSeconds);
+      if (wait === undefined) failures.push({ mb, reason: describeFailure(s.reason) });
+      else {
+        throttled.push(mb);
+        throttledFor = Math.max(throttledFor, wait);
+      }
     }
-    else failures.push({ mb, reason: describe(s.reason) });
   });
   for (const c of copies) {
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
@@ -163,12 +167,13 @@ async function importCopy(
         ? await api.importMime(mb.userId, folderId, eml)
         : await api.createMessage(mb.userId, folderId, built!.payload);
     } catch (err) {
-      if (graphStatus(err) === 404 && graphCode(err) === 'ErrorItemNotFound') {
+      const { status, code } = failureOf(err);
+      if (status === 404 && code === 'ErrorItemNotFound') {
         // The folder was deleted in the mailbox since we cached its id.
         await deps.graphCache.forgetFolder(mb.userId, connector.folderName);
         throw err;
       }
-      if (!isAmbiguous(err)) throw err;
+      if (!outcomeUnknown(err)) throw err;
       // The create may have happened: look before creating again.
       messageId = await lookup();
       if (!messageId) throw err;
@@ -191,11 +196,4 @@ async function importCopy(
   }
   await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'complete' });
   return 'imported';
-}
-
-function describe(err: unknown): string {
-  const status = graphStatus(err);
-  const code = graphCode(err);
-  const message = (err as Error)?.message ?? String(err);
-  return [status ? `HTTP ${status}` : undefined, code, message].filter(Boolean).join(' ');
 }

@@ -4,8 +4,8 @@
  * neither creates a second message nor leaves one without its attachments.
  */
 import type { TableClient } from '@azure/data-tables';
-import { isStatus } from '../storage/errors';
 import { percentEncode } from '../text/percent-encode';
+import { findEntity } from '../storage/tables';
 
 export interface LedgerEntry {
   messageId: string;
@@ -21,13 +21,8 @@ export class ImportLedger {
   }
 
   async get(userId: string, connectorId: string, itemId: string): Promise<LedgerEntry | undefined> {
-    try {
-      const e = await this.table.getEntity<LedgerEntry>(userId, ImportLedger.key(connectorId, itemId));
-      return { messageId: e.messageId, folderId: e.folderId, state: e.state };
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const e = await findEntity<LedgerEntry>(this.table, userId, ImportLedger.key(connectorId, itemId));
+    return e && { messageId: e.messageId, folderId: e.folderId, state: e.state };
   }
 
   async put(userId: string, connectorId: string, itemId: string, entry: LedgerEntry): Promise<void> {

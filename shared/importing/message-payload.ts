@@ -7,6 +7,7 @@
  * A request stays under Graph's 4 MB limit: small attachments ride along while they fit, the rest
  * are added after the message exists.
  */
+import { escapeHtml } from '../text/html';
 import { fileAttachmentJson, SMALL_ATTACHMENT_LIMIT, type FileAttachment } from '../graph/mailbox-api';
 import type { ItemMessage } from '../mime/read-message';
 
@@ -27,7 +28,7 @@ export function messagePayload(message: ItemMessage, connectorId: string, itemId
   const recipient = (a: { name: string; address: string }) => ({ emailAddress: { name: a.name, address: a.address } });
   const payload: Record<string, unknown> = {
     subject: message.subject,
-    body: { contentType: 'html', content: message.html || escapeText(message.text) },
+    body: { contentType: 'html', content: message.html || `<pre>${escapeHtml(message.text)}</pre>` },
     from: recipient(message.from),
     sender: recipient(message.from),
     toRecipients: message.to.map(recipient),
@@ -54,8 +55,4 @@ export function messagePayload(message: ItemMessage, connectorId: string, itemId
   }
   if (inline.length > 0) payload.attachments = inline;
   return { payload, deferred };
-}
-
-function escapeText(text: string): string {
-  return `<pre>${text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</pre>`;
 }

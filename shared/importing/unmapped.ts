@@ -3,9 +3,10 @@
  * numbers and why each did not map, and `npm run redrive -- --unmapped <connector>` queues them again
  * once the mapping is fixed. A later successful import removes the row.
  */
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
 import type { ImportJob } from '../jobs/import-job';
+import { deleteEntityIfExists } from '../storage/tables';
 
 export interface UnmappedItem {
   job: ImportJob;
@@ -26,7 +27,7 @@ export class UnmappedStore {
 
   async list(connectorId: string): Promise<UnmappedItem[]> {
     const out: UnmappedItem[] = [];
-    for await (const e of this.table.listEntities<{ job: string; numbers: string; reasons: string; at: string }>({ queryOptions: { filter: `PartitionKey eq '${connectorId}'` } })) {
+    for await (const e of this.table.listEntities<{ job: string; numbers: string; reasons: string; at: string }>({ queryOptions: { filter: odata`PartitionKey eq ${connectorId}` } })) {
       out.push({ job: JSON.parse(e.job) as ImportJob, numbers: e.numbers.split(', ').filter(Boolean), reasons: JSON.parse(e.reasons) as string[], at: e.at });
     }
     return out;
@@ -34,12 +35,6 @@ export class UnmappedStore {
 
   /** Removes an item from the list; true if it was on it. */
   async remove(connectorId: string, itemId: string): Promise<boolean> {
-    try {
-      await this.table.deleteEntity(connectorId, percentEncode(itemId));
-      return true;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-      return false;
-    }
+    return deleteEntityIfExists(this.table, connectorId, percentEncode(itemId));
   }
 }

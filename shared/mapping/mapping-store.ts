@@ -7,9 +7,9 @@
  *   PK <connector>__<version>   RK <e164>__<n>                  -> { number, mailbox, validFrom, validTo }
  */
 import { randomBytes } from 'node:crypto';
-import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { isStatus } from '../storage/errors';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { MappingRow } from './mapping-csv';
+import { findEntity } from '../storage/tables';
 
 export interface MappingEntry {
   mailbox: string;
@@ -33,13 +33,8 @@ export class MappingStore {
   constructor(private readonly table: TableClient) {}
 
   async info(connectorId: string): Promise<MappingInfo | undefined> {
-    try {
-      const e = await this.table.getEntity<MappingInfo>(connectorId, CURRENT);
-      return { version: e.version, rows: e.rows, uploadedAt: e.uploadedAt, source: e.source };
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const e = await findEntity<MappingInfo>(this.table, connectorId, CURRENT);
+    return e && { version: e.version, rows: e.rows, uploadedAt: e.uploadedAt, source: e.source };
   }
 
   async replace(connectorId: string, rows: MappingRow[], source: string): Promise<MappingInfo> {
@@ -76,7 +71,7 @@ export class MappingStore {
     }
     const entries = new Map<string, MappingEntry[]>();
     if (info) {
-      const rows = this.table.listEntities<{ number: string } & MappingEntry>({ queryOptions: { filter: `PartitionKey eq '${connectorId}__${info.version}'` } });
+      const rows = this.table.listEntities<{ number: string } & MappingEntry>({ queryOptions: { filter: odata`PartitionKey eq ${`${connectorId}__${info.version}`}` } });
       for await (const r of rows) entries.set(r.number, [...(entries.get(r.number) ?? []), { mailbox: r.mailbox, validFrom: r.validFrom, validTo: r.validTo }]);
     }
     this.cache.set(connectorId, { at: Date.now(), version: info?.version, entries });
@@ -86,7 +81,7 @@ export class MappingStore {
   private async deleteVersion(connectorId: string, version: string): Promise<void> {
     const pk = `${connectorId}__${version}`;
     const keys: string[] = [];
-    for await (const r of this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${pk}'`, select: ['RowKey'] } })) keys.push(r.rowKey as string);
+    for await (const r of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } })) keys.push(r.rowKey as string);
     for (let i = 0; i < keys.length; i += 100) {
       await this.table.submitTransaction(keys.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }] as TransactionAction));
     }

@@ -2,6 +2,7 @@
  * Writes a rendered message as a byte stream: the skeleton as it is, each attachment streamed
  * from its source through a base64 encoder (76-character lines). Memory stays flat for any size.
  */
+import { buffer } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { Base64LineEncoder } from './encoding';
 import type { Segment } from './render';
@@ -27,7 +28,5 @@ export function serializeMessage(segments: Segment[], openAttachment: Attachment
 
 /** The whole message in memory, for tests and small messages. */
 export async function messageToBuffer(segments: Segment[], openAttachment: AttachmentSource): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of serializeMessage(segments, openAttachment)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return buffer(serializeMessage(segments, openAttachment));
 }

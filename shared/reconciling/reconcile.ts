@@ -20,7 +20,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config/config';
 import type { StorageClients } from '../storage/clients';
 import { devHost, queues } from '../storage/names';
-import { isStatus } from '../storage/errors';
+import { hasStatus } from '../http/http-error';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore, ItemRow } from '../runs/run-status';
 import type { ConvertJob } from '../jobs/convert-job';
@@ -168,7 +168,7 @@ async function approximateCount(queue: QueueClient): Promise<number> {
   try {
     return (await queue.getProperties()).approximateMessagesCount ?? 0;
   } catch (err) {
-    if (isStatus(err, 404)) return 0;
+    if (hasStatus(err, 404)) return 0;
     throw err;
   }
 }

@@ -3,9 +3,10 @@
  * in raw-items, the .eml in mime-messages), so a fixed item or setting can be re-driven from here.
  * PK: connector id; RK: "<stage>__<item key>".
  */
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import type { Stage } from './run-status';
 import { percentEncode } from '../text/percent-encode';
+import { deleteEntityIfExists } from '../storage/tables';
 
 export interface DeadLetter {
   connectorId: string;
@@ -30,16 +31,14 @@ export class DeadLetterStore {
 
   async list(connectorId: string, stage?: Stage): Promise<DeadLetter[]> {
     const filter = stage
-      ? `PartitionKey eq '${connectorId}' and RowKey ge '${stage}__' and RowKey lt '${stage}_~'`
-      : `PartitionKey eq '${connectorId}'`;
+      ? odata`PartitionKey eq ${connectorId} and RowKey ge ${`${stage}__`} and RowKey lt ${`${stage}_~`}`
+      : odata`PartitionKey eq ${connectorId}`;
     const out: DeadLetter[] = [];
     for await (const e of this.table.listEntities<DeadLetter>({ queryOptions: { filter } })) out.push(e as DeadLetter);
     return out;
   }
 
   async remove(connectorId: string, stage: Stage, key: string): Promise<void> {
-    await this.table.deleteEntity(connectorId, `${stage}__${percentEncode(key)}`).catch((err: { statusCode?: number }) => {
-      if (err.statusCode !== 404) throw err;
-    });
+    await deleteEntityIfExists(this.table, connectorId, `${stage}__${percentEncode(key)}`);
   }
 }

@@ -10,8 +10,8 @@
  * instead of counting twice: the counts in the report are idempotent by construction.
  */
 import { odata, type TableClient } from '@azure/data-tables';
-import { isStatus } from '../storage/errors';
 import { percentEncode } from '../text/percent-encode';
+import { findEntity } from '../storage/tables';
 
 export type ConnectorRunState =
   | 'dispatched'
@@ -139,19 +139,14 @@ export class RunStatusStore {
    */
   async runsActiveSince(since: Date): Promise<string[]> {
     const ids = new Set((await this.runIndex(since)).map((r) => r.runId));
-    const rows = this.table.listEntities({ queryOptions: { filter: `Timestamp ge datetime'${since.toISOString()}'`, select: ['PartitionKey'] } });
+    const rows = this.table.listEntities({ queryOptions: { filter: odata`Timestamp ge ${since}`, select: ['PartitionKey'] } });
     for await (const row of rows) if (row.partitionKey !== RUNS_PK) ids.add(row.partitionKey as string);
     return [...ids].sort();
   }
 
   /** The recorded outcome of an item at a stage in a run, if any. */
   async itemOutcome(runId: string, connectorId: string, stage: Stage, key: string): Promise<ItemOutcome | undefined> {
-    try {
-      return (await this.table.getEntity<{ outcome: ItemOutcome }>(runId, itemRowKey(connectorId, stage, key))).outcome;
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    return (await findEntity<{ outcome: ItemOutcome }>(this.table, runId, itemRowKey(connectorId, stage, key)))?.outcome;
   }
 
   /** Every item row of a run, for the reconciliation sweep: stage, decoded key, outcome, raw path, last write. */
@@ -191,12 +186,7 @@ export class RunStatusStore {
   }
 
   async summarize(runId: string): Promise<RunSummary | undefined> {
-    let startedAt: string | undefined;
-    try {
-      startedAt = (await this.table.getEntity<{ startedAt: string }>(RUNS_PK, runId)).startedAt;
-    } catch (err) {
-      if (!isStatus(err, 404)) throw err;
-    }
+    const startedAt = (await findEntity<{ startedAt: string }>(this.table, RUNS_PK, runId))?.startedAt;
     const byConnector = new Map<string, ConnectorRunSummary>();
     const entry = (connectorId: string): ConnectorRunSummary => {
       let s = byConnector.get(connectorId);
@@ -207,7 +197,7 @@ export class RunStatusStore {
       return s;
     };
     const rows = this.table.listEntities<Record<string, unknown>>({
-      queryOptions: { filter: `PartitionKey eq '${runId.replace(/'/g, "''")}'` },
+      queryOptions: { filter: odata`PartitionKey eq ${runId}` },
     });
     for await (const row of rows) {
       const connectorId = String(row.connectorId);

@@ -5,8 +5,9 @@
  * job cannot move the watermark.
  */
 import type { TableClient } from '@azure/data-tables';
-import { isStatus } from '../storage/errors';
+import { hasStatus } from '../http/http-error';
 import type { Window } from './window';
+import { findEntity } from '../storage/tables';
 
 export interface InFlightWindow extends Window {
   runId: string;
@@ -53,13 +54,8 @@ export class CheckpointStore {
   constructor(private readonly table: TableClient) {}
 
   async read(connectorId: string): Promise<Checkpoint | undefined> {
-    try {
-      const e = await this.table.getEntity<CheckpointEntity>(connectorId, ROW_KEY);
-      return fromEntity(connectorId, e, e.etag);
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    const e = await findEntity<CheckpointEntity>(this.table, connectorId, ROW_KEY);
+    return e && fromEntity(connectorId, e, e.etag);
   }
 
   /**
@@ -167,7 +163,7 @@ export class CheckpointStore {
         : await this.table.createEntity(entity);
       return fromEntity(connectorId, entity, response.etag ?? '');
     } catch (err) {
-      if (isStatus(err, 409) || isStatus(err, 412)) throw new CheckpointConflictError(connectorId);
+      if (hasStatus(err, 409, 412)) throw new CheckpointConflictError(connectorId);
       throw err;
     }
   }

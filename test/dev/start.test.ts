@@ -16,7 +16,7 @@ import { freePort } from '../helpers/ports';
 import { waitUntil } from '../helpers/wait';
 
 const appRoot = join(__dirname, '..', '..', '..');
-const startScript = join(appRoot, 'dist', 'dev', 'start.js');
+const startScript = join(appRoot, 'dist', 'dev', 'cli', 'start.js');
 const PRODUCTS: Record<string, string> = { enterprise: 'enterprise-number', o2: 'o2-network', whatsapp: 'whatsapp' };
 
 describe('npm start (the real entry point)', () => {
@@ -115,7 +115,7 @@ describe('npm start (the real entry point)', () => {
       assert.deepEqual(await names(containers.mime, /\.eml$/), await names(containers.rawItems, /\.json$/));
       // npm run export:eml writes the same set of messages to a folder.
       const exportDir = join(dataDir, 'export');
-      const exported = spawnSync(process.execPath, [join(appRoot, 'dist', 'dev', 'export-eml.js'), exportDir, '--data-dir', dataDir], { env, encoding: 'utf8' });
+      const exported = spawnSync(process.execPath, [join(appRoot, 'dist', 'dev', 'cli', 'export-eml.js'), exportDir, '--data-dir', dataDir], { env, encoding: 'utf8' });
       assert.equal(exported.status, 0, exported.stderr);
       const emlCount = (await names(containers.mime, /\.eml$/)).length;
       assert.match(exported.stdout, new RegExp(`exported ${emlCount} message`));

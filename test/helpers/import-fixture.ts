@@ -2,6 +2,7 @@
  * Azurite + Graph simulator + the app's services: raw items are stored and converted by the real
  * converter, then imported by the real importer against the simulator.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSettings } from '../../shared/app/settings';
 import { createServices, type Services } from '../../shared/app/services';
 import { convertRawItem } from '../../shared/converting/convert-raw-item';
@@ -91,7 +92,7 @@ async function takeRequeued(f: ImportFixture, job: ImportJob): Promise<ImportJob
       }
       await f.services.importQueue.updateMessage(m.messageId, m.popReceipt, undefined, 0);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`the re-queued job of ${job.itemId} did not appear`);
 }

@@ -3,6 +3,7 @@
  * three seed products, with seeded data and switchable faults (throttling, outages, slow answers,
  * expired tokens, connections reset mid-download, items repeated across pages).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors } from './errors';
@@ -73,7 +74,7 @@ async function injectFault(res: ServerResponse, state: SimulatorState): Promise<
   const f = state.options.faults;
   if (state.random.chance(f.slowRate)) {
     state.stats.faults.slow++;
-    await new Promise((r) => setTimeout(r, f.slowMs));
+    await sleep(f.slowMs);
   }
   const roll = state.random.next();
   if (roll < f.rate429) {

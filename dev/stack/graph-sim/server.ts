@@ -4,6 +4,7 @@
  * Microsoft's documentation and the known deviations). What landed is inspectable at /_sim/... and
  * dumped as JSON under the dump folder.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     }
     requests.total++;
     // Latency is spent holding the mailbox's concurrency slot, as a slow service does.
-    const latency = () => (options.latencyMs > 0 ? new Promise((r) => setTimeout(r, options.latencyMs)) : Promise.resolve());
+    const latency = () => (options.latencyMs > 0 ? sleep(options.latencyMs) : Promise.resolve());
 
     const upload = /^\/upload\/AttachmentSessions\/([^/]+)$/.exec(url.pathname);
     if (upload && req.method === 'PUT') {

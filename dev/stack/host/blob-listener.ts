@@ -11,10 +11,10 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import type { QueueClient } from '@azure/storage-queue';
-import type { TableClient } from '@azure/data-tables';
-import { isStatus } from '../../../shared/storage/errors';
+import { odata, type TableClient } from '@azure/data-tables';
 import { encodeQueueMessage } from '../../../shared/storage/queue-messages';
 import { sleep } from './sleep';
+import { findEntity } from '../../../shared/storage/tables';
 
 export interface BlobPath {
   container: string;
@@ -78,12 +78,7 @@ export class BlobReceipts {
   }
 
   async get(functionName: string, container: string, blobName: string): Promise<Receipt | undefined> {
-    try {
-      return await this.table.getEntity<Receipt>(functionName, BlobReceipts.rowKey(container, blobName));
-    } catch (err) {
-      if (isStatus(err, 404)) return undefined;
-      throw err;
-    }
+    return findEntity<Receipt>(this.table, functionName, BlobReceipts.rowKey(container, blobName));
   }
 
   async set(item: BlobWorkItem, status: Receipt['status']): Promise<void> {
@@ -101,7 +96,7 @@ export class BlobReceipts {
 
   async all(functionName: string): Promise<Map<string, Receipt>> {
     const map = new Map<string, Receipt>();
-    const rows = this.table.listEntities<Receipt>({ queryOptions: { filter: `PartitionKey eq '${functionName.replace(/'/g, "''")}'` } });
+    const rows = this.table.listEntities<Receipt>({ queryOptions: { filter: odata`PartitionKey eq ${functionName}` } });
     for await (const r of rows) map.set(decodeURIComponent(r.rowKey as string), r as Receipt);
     return map;
   }

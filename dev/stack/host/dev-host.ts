@@ -4,6 +4,7 @@
  * drives each trigger with the host's semantics against Azurite. No function is wired by hand
  * here: names, paths and schedules come from the registrations.
  */
+import { buffer } from 'node:stream/consumers';
 import { EventEmitter } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -238,9 +239,7 @@ export class DevHost extends EventEmitter {
       await properties.readableStreamBody?.resume();
       return;
     }
-    const chunks: Buffer[] = [];
-    for await (const c of properties.readableStreamBody!) chunks.push(c as Buffer);
-    const content = Buffer.concat(chunks);
+    const content = await buffer(properties.readableStreamBody!);
     await this.invoker.invoke(fn, content, {
       ...path.match(item.blobName),
       blobTrigger: `${item.container}/${item.blobName}`,
