@@ -5,7 +5,7 @@
 set -euo pipefail
 app="${1:?usage: infra/scripts/publish.sh <function app name>}"
 cd "$(dirname "$0")/../.."
-node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a !== 22 || b < 12) { console.error(`Node 22.12+ is needed (this is ${process.version}); see README`); process.exit(1); }'
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a !== 22 || b < 15) { console.error(`Node 22.15+ is needed (this is ${process.version}); see README`); process.exit(1); }'
 npm ci --no-audit --no-fund
 npm run build
 npm prune --omit=dev

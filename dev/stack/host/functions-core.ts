@@ -4,7 +4,7 @@
  * ourselves, the dev host receives exactly the binding metadata and handler the real host
  * receives, so a queue name, blob path or schedule is declared once, in functions/*.ts.
  */
-import Module from 'node:module';
+import { registerHooks } from 'node:module';
 
 export interface BindingInfo {
   type: string;
@@ -34,7 +34,7 @@ let installed = false;
 
 const disposable = (dispose: () => void) => ({ dispose });
 
-const coreApi = {
+export const coreApi = {
   version: 'dev-host',
   hostVersion: 'dev-host',
   setProgrammingModel(): void {},
@@ -61,15 +61,26 @@ const coreApi = {
   },
 };
 
-/** Must run before anything requires `@azure/functions`, which looks the core module up once. */
+/** Where Node's module hooks resolve `@azure/functions-core` to: a module that hands out coreApi. */
+const CORE_URL = 'mac-dev-host:functions-core';
+
+/**
+ * Must run before anything requires `@azure/functions`, which looks the core module up once.
+ * Node's public module hooks answer the look-up; nothing of the loader is patched.
+ * https://nodejs.org/docs/latest-v22.x/api/module.html#moduleregisterhooksoptions
+ */
 export function installFunctionsCore(): Registry {
   if (installed) return registry;
-  const mod = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-  const originalLoad = mod._load;
-  mod._load = function (request: string, ...rest: unknown[]) {
-    if (request === '@azure/functions-core') return coreApi;
-    return originalLoad.call(this, request, ...rest);
-  };
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (specifier === '@azure/functions-core') return { url: CORE_URL, format: 'commonjs', shortCircuit: true };
+      return nextResolve(specifier, context);
+    },
+    load(url, context, nextLoad) {
+      if (url === CORE_URL) return { format: 'commonjs', source: `module.exports = require(${JSON.stringify(__filename)}).coreApi;`, shortCircuit: true };
+      return nextLoad(url, context);
+    },
+  });
   installed = true;
   return registry;
 }

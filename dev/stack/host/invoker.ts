@@ -34,8 +34,10 @@ export class Invoker extends EventEmitter {
   }
 
   async invoke(fn: RegisteredFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
-    // Loaded lazily: @azure/functions must be required after the core module is installed.
-    const { InvocationContext } = await import('@azure/functions');
+    // Required lazily (after the core module is installed), and required rather than imported: an
+    // import() would load a second copy of the package beside the one the functions registered with.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { InvocationContext } = require('@azure/functions') as typeof import('@azure/functions');
     const invocationId = randomUUID();
     const { trigger } = fn;
     const context = new InvocationContext({

@@ -119,8 +119,11 @@ describe('scheduler dispatch (Azurite)', () => {
   it('the registered timer function dispatches through the same path', async () => {
     const env = validEnv(ts.connectionString, { ARCHIVE_CONNECTORS: 'whatsapp' });
     Object.assign(process.env, env);
-    const { scheduler } = await import('../../../functions/scheduler');
-    const { InvocationContext } = await import('@azure/functions');
+    // Required only now, with the environment set: registering the function reads it.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { scheduler } = require('../../../functions/scheduler') as typeof import('../../../functions/scheduler');
+    const { InvocationContext } = require('@azure/functions') as typeof import('@azure/functions');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     await scheduler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never }, new InvocationContext({ logHandler: () => undefined }));
     const jobs = await drainJobs();
     assert.deepEqual(jobs.map((j) => j.connectorId), ['whatsapp']);
