@@ -10,7 +10,9 @@ export async function importer(message: unknown, context: InvocationContext): Pr
   const s = services();
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   const result = await importItem(job, { ...s, log: (m) => context.log(m) }, { dequeueCount });
-  context.log(`import ${job.connectorId}/${job.itemId}: ${result.status}, ${result.copies.length} mailbox copies, ${result.unmapped.length} unmapped participant(s)`);
+  context.log(
+    `import ${job.connectorId}/${job.itemId}: ${result.status}, ${result.copies.length} mailbox copies, ${result.unmapped.length} unmapped participant(s)`,
+  );
 }
 
 app.storageQueue('importer', {

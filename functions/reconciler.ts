@@ -10,7 +10,9 @@ export async function reconciler(_timer: Timer, context: InvocationContext): Pro
   const s = services();
   const result = await reconcile({ ...s, now: new Date(), log: (m) => context.log(m) });
   const requeued = Object.entries(result.requeued).map(([c, n]) => `${c}: ${n.convert} to convert, ${n.import} to import`);
-  const poisoned = Object.entries(result.poison).filter(([, n]) => n > 0).map(([q, n]) => `${q}: ${n}`);
+  const poisoned = Object.entries(result.poison)
+    .filter(([, n]) => n > 0)
+    .map(([q, n]) => `${q}: ${n}`);
   const summary = `reconciliation: ${result.runsSwept} run(s) swept; ${requeued.length > 0 ? `queued again ${requeued.join('; ')}` : 'nothing stranded'}${result.more ? '; more next sweep' : ''}`;
   if (requeued.length > 0 || result.gaveUp > 0) context.warn(`${summary}; ${result.gaveUp} given up`);
   else context.log(summary);

@@ -45,7 +45,10 @@ describe('project wiring', () => {
     assert.equal(Number(process.versions.node.split('.')[0]), 22, `the tests run on Node ${process.versions.node}`);
     assert.match(read('.npmrc'), /^engine-strict=true$/m);
     const ci = read('.ci/run');
-    assert.ok(ci.indexOf('source dev/use-node22.sh') >= 0 && ci.indexOf('source dev/use-node22.sh') < ci.indexOf('npm ci'), '.ci/run puts Node 22 first before installing');
+    assert.ok(
+      ci.indexOf('source dev/use-node22.sh') >= 0 && ci.indexOf('source dev/use-node22.sh') < ci.indexOf('npm ci'),
+      '.ci/run puts Node 22 first before installing',
+    );
     assert.match(read('README.md'), /Node\.js 22/);
   });
 

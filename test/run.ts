@@ -1,11 +1,15 @@
 /**
- * `npm test`: runs every compiled *.test.js under dist/test with Node's test runner. Tests that
- * need storage start their own Azurite on free ports (see helpers/azurite.ts); nothing here
- * needs the network.
+ * Runs the compiled tests under dist/test with Node's test runner.
+ *   node dist/test/run.js [--unit] [filter ...]
+ * Convention: `*.integration.test.ts` run the stages against Azurite and the local simulators (each
+ * starts its own on free ports; nothing needs the network); every other `*.test.ts` is a unit test:
+ * pure, no storage, no servers, no child processes. `--unit` runs only those (`npm run test:unit`).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+
+export const INTEGRATION_SUFFIX = '.integration.test.js';
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -16,8 +20,11 @@ function findTests(dir: string): string[] {
 }
 
 const root = __dirname;
-const filter = process.argv.slice(2);
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filter = args.filter((a) => a !== '--unit');
 const files = findTests(root)
+  .filter((f) => !unitOnly || !f.endsWith(INTEGRATION_SUFFIX))
   .filter((f) => filter.length === 0 || filter.some((p) => relative(root, f).includes(p)))
   .sort();
 if (files.length === 0) {

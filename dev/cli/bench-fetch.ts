@@ -44,9 +44,12 @@ const MB = 1024 * 1024;
 const fmt = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
 
 async function startSimulatorProcess(env: NodeJS.ProcessEnv): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'stack', 'archiver-sim', 'main.js'), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', 'stack', 'archiver-sim', 'main.js'), '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       const m = /listening on (http:\/\/\S+)/.exec(c.toString());
       if (m) resolve(m[1]);
     });
@@ -61,7 +64,12 @@ async function main(): Promise<void> {
   const product = 'o2-network';
   const sampler = new RssSampler();
   const azurite = await startAzurite();
-  const sim = await startSimulatorProcess({ ...process.env, ARCHIVER_SIM_ITEMS_PER_DAY: String(items), ARCHIVER_SIM_LARGE_ATTACHMENT_MB: String(largeMb), ARCHIVER_SIM_FAULTS: '' });
+  const sim = await startSimulatorProcess({
+    ...process.env,
+    ARCHIVER_SIM_ITEMS_PER_DAY: String(items),
+    ARCHIVER_SIM_LARGE_ATTACHMENT_MB: String(largeMb),
+    ARCHIVER_SIM_FAULTS: '',
+  });
   try {
     const settings = loadSettings({
       AzureWebJobsStorage: azurite.connectionString,
@@ -80,7 +88,14 @@ async function main(): Promise<void> {
     const source = new SeededItemSource({ seed: simulatorOptionsSchema.parse({}).seed, itemsPerDay: items, largeAttachmentBytes: largeMb * MB });
     const list = await source.listWindow(product, day.from, day.to);
     const fetchWindow = async (runId: string, from: Date, to: Date) => {
-      await services.checkpoints.claim('bench', await services.checkpoints.read('bench'), { runId, from, to, state: 'dispatched', claimedAt: new Date(), leaseUntil: new Date(Date.now() + 3_600_000) });
+      await services.checkpoints.claim('bench', await services.checkpoints.read('bench'), {
+        runId,
+        from,
+        to,
+        state: 'dispatched',
+        claimedAt: new Date(),
+        leaseUntil: new Date(Date.now() + 3_600_000),
+      });
       const job: FetchJob = { version: 1, runId, connectorId: 'bench', window: { from: from.toISOString(), to: to.toISOString() }, part: 0 };
       return fetchWindowPart(job, services);
     };
@@ -91,14 +106,18 @@ async function main(): Promise<void> {
       const started = Date.now();
       await fetchWindow('bench-large', list[0].archivedAt, list[1].archivedAt);
       const seconds = (Date.now() - started) / 1000;
-      console.log(`  large attachment: ${largeMb} MB in ${seconds.toFixed(1)} s (${(largeMb / seconds).toFixed(1)} MB/s); RSS ${fmt(base)} -> peak ${fmt(sampler.peak)}, growth ${fmt(sampler.peak - base)} (target < 100 MB)`);
+      console.log(
+        `  large attachment: ${largeMb} MB in ${seconds.toFixed(1)} s (${(largeMb / seconds).toFixed(1)} MB/s); RSS ${fmt(base)} -> peak ${fmt(sampler.peak)}, growth ${fmt(sampler.peak - base)} (target < 100 MB)`,
+      );
     }
     const base = sampler.reset();
     const started = Date.now();
     const result = await fetchWindow('bench-day', day.from, day.to);
     const seconds = (Date.now() - started) / 1000;
     const stored = result.written + result.present;
-    console.log(`  whole day: ${stored} items (${result.written} written, ${result.present} already present) in ${seconds.toFixed(1)} s = ${(stored / seconds).toFixed(0)} items/s; RSS ${fmt(base)} -> peak ${fmt(sampler.peak)}`);
+    console.log(
+      `  whole day: ${stored} items (${result.written} written, ${result.present} already present) in ${seconds.toFixed(1)} s = ${(stored / seconds).toFixed(0)} items/s; RSS ${fmt(base)} -> peak ${fmt(sampler.peak)}`,
+    );
   } finally {
     sampler.stop();
     sim.stop();

@@ -27,7 +27,7 @@ function arg(name: string, fallback: number): number {
 async function child(script: string, env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, [join(__dirname, '..', 'stack', script), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
+    proc.stdout.on('data', (c: Buffer) => {
       const m = /listening on (http:\/\/\S+)/.exec(c.toString());
       if (m) resolve(m[1]);
     });
@@ -40,12 +40,18 @@ async function main(): Promise<void> {
   const items = arg('--items', 10_000);
   const perProduct = Math.ceil(items / 3);
   const azurite = await startAzurite();
-  const archiver = await child('archiver-sim/main.js', { ...process.env, ARCHIVER_SIM_ITEMS_PER_DAY: String(perProduct), ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0', ARCHIVER_SIM_FAULTS: '' });
+  const archiver = await child('archiver-sim/main.js', {
+    ...process.env,
+    ARCHIVER_SIM_ITEMS_PER_DAY: String(perProduct),
+    ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0',
+    ARCHIVER_SIM_FAULTS: '',
+  });
   const graph = await child('graph-sim/main.js', { ...process.env, GRAPH_SIM_FAULTS: '' });
   const storagePorts = new Set(Object.values(azurite.ports).map(String));
   let storageOps = 0;
   subscribe('http.client.request.start', (message) => {
-    const host = String((message as { request: { host?: string; getHeader(n: string): unknown } }).request.getHeader('host') ?? '');
+    const header = (message as { request: { getHeader(n: string): unknown } }).request.getHeader('host');
+    const host = typeof header === 'string' ? header : '';
     if (storagePorts.has(host.split(':')[1] ?? '')) storageOps++;
   });
   let peak = 0;
@@ -69,7 +75,12 @@ async function main(): Promise<void> {
     const settings = loadSettings(process.env);
     const storage = createStorageClients(settings.storage);
     await ensureStorageLayout(storage, { devHost: true });
-    const host = new DevHost(loadFunctions(functionFiles(appRoot)), { appRoot, log: () => undefined, hostConfig: { maxPollingIntervalMs: 500 }, blobScanIntervalMs: 500 });
+    const host = new DevHost(loadFunctions(functionFiles(appRoot)), {
+      appRoot,
+      log: () => undefined,
+      hostConfig: { maxPollingIntervalMs: 500 },
+      blobScanIntervalMs: 500,
+    });
     await host.start();
     console.log(`bench: one cycle of about ${perProduct * 3} items (3 products x ${perProduct}) through scheduler, fetcher, converter and importer`);
     const started = Date.now();
@@ -78,13 +89,21 @@ async function main(): Promise<void> {
     await host.waitForIdle({ timeoutMs: 60 * 60_000, pollMs: 500 });
     const seconds = (Date.now() - started) / 1000;
     await host.stop();
-    const report = await buildRunReport(new RunStatusStore(storage.table(tables.runStatus)), { startedAt: new Date(started - 1000), invocations: {}, poisoned: [] });
+    const report = await buildRunReport(new RunStatusStore(storage.table(tables.runStatus)), {
+      startedAt: new Date(started - 1000),
+      invocations: {},
+      poisoned: [],
+    });
     const sum = (k: 'fetched' | 'converted' | 'imported' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
     const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as { requests: { total: number } };
-    console.log(`  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('imported')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`);
+    console.log(
+      `  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('imported')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`,
+    );
     console.log(`  end to end: ${seconds.toFixed(1)} s = ${(sum('fetched') / seconds).toFixed(1)} items/s`);
     console.log(`  Graph requests per imported copy: ${(stats.requests.total / Math.max(1, sum('imported'))).toFixed(2)} (${stats.requests.total} requests)`);
-    console.log(`  storage operations per item: ${(storageOps / Math.max(1, sum('fetched'))).toFixed(1)} (${storageOps} operations, dev host polling included)`);
+    console.log(
+      `  storage operations per item: ${(storageOps / Math.max(1, sum('fetched'))).toFixed(1)} (${storageOps} operations, dev host polling included)`,
+    );
     console.log(`  peak RSS of the app process: ${(peak / 1048576).toFixed(0)} MB`);
   } finally {
     clearInterval(sampler);

@@ -30,10 +30,14 @@ runCommand(async () => {
     const mapping = new MappingStore(storage.table(tables.mapping));
     if (command === 'show') {
       const info = await mapping.info(connectorId);
-      console.log(info ? `${connectorId}: ${info.rows} row(s), version ${info.version}, uploaded ${info.uploadedAt} from ${info.source}` : `${connectorId}: no custom mapping`);
+      console.log(
+        info
+          ? `${connectorId}: ${info.rows} row(s), version ${info.version}, uploaded ${info.uploadedAt} from ${info.source}`
+          : `${connectorId}: no custom mapping`,
+      );
       return 0;
     }
-    const path = resolve(file!);
+    const path = resolve(file);
     const result = await applyMappingUpload(connectorId, readFileSync(path), path, { mapping, defaultRegion: settings.mapping.defaultRegion });
     console.log(formatUploadResult(connectorId, result));
     if (result.accepted && !settings.connectors.find((c) => c.id === connectorId)!.customMapping) {

@@ -21,8 +21,14 @@ runCommand(async () => {
   }
   return withStackStorage(dataDir, async (storage) => {
     await storage.tableService.createTable(tables.unmapped);
-    const count = await redriveUnmapped(connectorId, new UnmappedStore(storage.table(tables.unmapped)), (job) => sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job).then(() => undefined));
-    console.log(count === 0 ? `${connectorId}: no unmapped items` : `${connectorId}: queued ${count} unmapped item(s) for import; they are imported when the app runs (locally: npm start)`);
+    const count = await redriveUnmapped(connectorId, new UnmappedStore(storage.table(tables.unmapped)), (job) =>
+      sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job).then(() => undefined),
+    );
+    console.log(
+      count === 0
+        ? `${connectorId}: no unmapped items`
+        : `${connectorId}: queued ${count} unmapped item(s) for import; they are imported when the app runs (locally: npm start)`,
+    );
     return 0;
   });
 });

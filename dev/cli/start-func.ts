@@ -8,7 +8,6 @@ import { SettingsError } from '../../shared/config/problems';
 import { startLocalStack } from '../stack/local-stack';
 import { appRoot } from '../stack/app-root';
 
-
 async function main(): Promise<number> {
   let stack;
   try {
@@ -38,4 +37,4 @@ async function main(): Promise<number> {
 
 // Ctrl-C goes to func too (same process group); we only wait for it to exit, then stop the stack.
 process.on('SIGINT', () => undefined);
-main().then((code) => process.exit(code));
+void main().then((code) => process.exit(code));

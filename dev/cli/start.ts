@@ -18,7 +18,6 @@ import { Progress } from '../stack/progress';
 import { buildRunReport, formatConnectorTable, type RunReport } from '../stack/run-report';
 import { appRoot } from '../stack/app-root';
 
-
 interface Options {
   once: boolean;
   timeoutMinutes: number;
@@ -139,7 +138,9 @@ async function runCycle(
   for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
   for (const p of final.poisoned) console.log(`  poisoned: [${p.functionName}] ${p.queue}: ${p.reason}`);
   for (const [connector, items] of Object.entries(final.unmapped)) {
-    console.log(`  ${connector}: ${items.length} item(s) map to no mailbox (reasons in the report); after fixing the mapping: npm run redrive -- --unmapped ${connector}`);
+    console.log(
+      `  ${connector}: ${items.length} item(s) map to no mailbox (reasons in the report); after fixing the mapping: npm run redrive -- --unmapped ${connector}`,
+    );
   }
 
   if (options.once || abort.signal.aborted) return final.ok && !abort.signal.aborted ? 0 : 1;

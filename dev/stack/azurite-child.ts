@@ -4,4 +4,5 @@
  * holding its ports. The IPC channel closes when the parent dies.
  */
 process.on('disconnect', () => process.exit(0));
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- Azurite's own entry point, run for its effect
 require('azurite/dist/src/azurite.js');

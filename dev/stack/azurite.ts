@@ -50,9 +50,22 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
   const ports = options.ports ?? { blob: 0, queue: 0, table: 0 };
   const args = [
     require.resolve('./azurite-child'),
-    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
-    '--blobPort', String(ports.blob), '--queuePort', String(ports.queue), '--tablePort', String(ports.table),
-    '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent',
+    '--blobHost',
+    '127.0.0.1',
+    '--queueHost',
+    '127.0.0.1',
+    '--tableHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(ports.blob),
+    '--queuePort',
+    String(ports.queue),
+    '--tablePort',
+    String(ports.table),
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--silent',
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });

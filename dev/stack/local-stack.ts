@@ -37,16 +37,23 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
     throw new Error('AzureWebJobsStorage must be an Azurite connection string (e.g. UseDevelopmentStorage=true) for the local stack');
   }
   const ports = portsOfConnectionString(settings.storage.connectionString);
-  for (const [service, port] of Object.entries(ports)) {
+  for (const [service, port] of [
+    ['blob', ports.blob],
+    ['queue', ports.queue],
+    ['table', ports.table],
+  ] as const) {
     if (!(await portIsFree(port))) {
-      throw new Error(`port ${port} (Azurite ${service}) is in use on 127.0.0.1: stop the other Azurite, or point AzureWebJobsStorage in local.settings.json at other ports`);
+      throw new Error(
+        `port ${port} (Azurite ${service}) is in use on 127.0.0.1: stop the other Azurite, or point AzureWebJobsStorage in local.settings.json at other ports`,
+      );
     }
   }
   const stopping: (() => Promise<void>)[] = [];
   let azurite: RunningAzurite | undefined;
   try {
     azurite = await startAzurite({ ports, location: join(localDir, 'azurite') });
-    stopping.push(azurite.stop);
+    const started = azurite;
+    stopping.push(() => started.stop());
     const storage = createStorageClients(settings.storage);
     await ensureStorageLayout(storage, { devHost: true });
     // One archiver simulator per local port the connectors point at; remote URLs are left alone.
@@ -54,7 +61,7 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
     for (const port of localPorts(settings.connectors.map((c) => c.archiverUrl))) {
       if (!(await portIsFree(port))) throw new Error(`port ${port} (archiver simulator) is in use on 127.0.0.1`);
       const sim = await startArchiverSimulator({ ...simOptions, port });
-      stopping.push(sim.close);
+      stopping.push(() => sim.close());
       notes.push(`archiver simulator on ${sim.url} (${simOptions.itemsPerDay} items per product and day)`);
     }
     const [graphPort] = localPorts([settings.graph.endpoint]);
@@ -62,8 +69,8 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
       if (!(await portIsFree(graphPort))) throw new Error(`port ${graphPort} (Graph simulator) is in use on 127.0.0.1`);
       const dumpDir = join(localDir, 'graph-sim');
       const graph = await startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: graphPort, dumpDir });
-      stopping.push(graph.close);
-      notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, and as files in ${join(dumpDir, "mailboxes")})`);
+      stopping.push(() => graph.close());
+      notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, and as files in ${join(dumpDir, 'mailboxes')})`);
     }
     return {
       settings,
@@ -88,4 +95,3 @@ function localPorts(urls: string[]): number[] {
   }
   return [...ports];
 }
-

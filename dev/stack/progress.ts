@@ -12,7 +12,7 @@ export class Progress {
   constructor(private readonly out: NodeJS.WriteStream | WriteStream = process.stdout) {}
 
   get interactive(): boolean {
-    return Boolean((this.out as WriteStream).isTTY);
+    return Boolean(this.out.isTTY);
   }
 
   /** A line that stays (a note, a warning), printed above the live block. */

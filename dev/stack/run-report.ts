@@ -90,8 +90,5 @@ const COLUMNS = ['fetched', 'converted', 'imported', 'unmapped', 'failed', 'reco
 export function formatConnectorTable(connectors: Record<string, ConnectorReport>): string[] {
   const rows = Object.entries(connectors).sort(([a], [b]) => a.localeCompare(b));
   const header = ['connector'.padEnd(12), 'state'.padEnd(20), ...COLUMNS.map((c) => c.padStart(10))].join(' ');
-  return [
-    header,
-    ...rows.map(([id, r]) => [id.padEnd(12), r.state.padEnd(20), ...COLUMNS.map((c) => String(r[c]).padStart(10))].join(' ')),
-  ];
+  return [header, ...rows.map(([id, r]) => [id.padEnd(12), r.state.padEnd(20), ...COLUMNS.map((c) => String(r[c]).padStart(10))].join(' '))];
 }

@@ -11,7 +11,6 @@ import { appRoot } from './app-root';
 import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 
-
 /** Removes `--data-dir DIR` from args and returns the data folder (default .local/). */
 export function takeDataDir(args: string[]): string {
   const at = args.indexOf('--data-dir');

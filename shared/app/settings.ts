@@ -26,7 +26,9 @@ export function requiredSettingNames(env: Env): string[] {
   return [
     ...requiredStorageSettingNames(env),
     ...appSettingDeclarations.filter((d) => d.required).map((d) => d.name),
-    ...splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '').flatMap((id) => connectorSettingDeclarations.filter((d) => d.required).map((d) => connectorSettingName(id, d.name))),
+    ...splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '').flatMap((id) =>
+      connectorSettingDeclarations.filter((d) => d.required).map((d) => connectorSettingName(id, d.name)),
+    ),
   ];
 }
 

@@ -55,7 +55,10 @@ export class ArchiverClient {
   /** Plain http is only accepted by the settings for loopback URLs (the local simulator). */
   private readonly insecure: boolean;
 
-  constructor(private readonly account: ArchiverAccount, options: ArchiverClientOptions = {}) {
+  constructor(
+    private readonly account: ArchiverAccount,
+    options: ArchiverClientOptions = {},
+  ) {
     const retryOptions = {
       maxRetries: options.maxRetries ?? 3,
       retryDelayInMs: options.retryDelayInMs ?? 1000,
@@ -83,7 +86,7 @@ export class ArchiverClient {
     // The pipeline retries until the headers arrive; a body cut off after that is read again here.
     for (let attempt = 1; ; attempt++) {
       const request = createPipelineRequest({
-        url: this.url(`/api/v1/products/${percentEncode(product)}/items?${query}`),
+        url: this.url(`/api/v1/products/${percentEncode(product)}/items?${query.toString()}`),
         method: 'GET',
         headers: createHttpHeaders({ Accept: 'application/x-ndjson' }),
         timeout: 120_000,
@@ -118,7 +121,7 @@ export class ArchiverClient {
     const response = await this.pipeline.sendRequest(this.httpClient, request);
     const expected = offset > 0 ? 206 : 200;
     if (response.status !== expected || !response.readableStreamBody) {
-      await response.readableStreamBody?.resume();
+      response.readableStreamBody?.resume();
       throw new ArchiverRequestError(response.status, `download of attachment ${attachmentId}`);
     }
     const length = Number(response.headers.get('content-length'));

@@ -3,13 +3,7 @@
  * and on a 401 (expired token) signs in again and repeats the request once. Concurrent requests
  * share one sign-in. The token is never logged.
  */
-import {
-  createHttpHeaders,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelinePolicy,
-  type PipelineRequest,
-} from '@azure/core-rest-pipeline';
+import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelinePolicy, type PipelineRequest } from '@azure/core-rest-pipeline';
 import { ArchiverSignInError } from './errors';
 
 export const signInPolicyName = 'archiverSignInPolicy';
@@ -41,7 +35,7 @@ export function signInPolicy(options: SignInOptions): PipelinePolicy {
       if (response.status !== 401) return response;
       // Only the first request to see the expiry drops the token; the others reuse the new one.
       if (token === used) token = undefined;
-      await response.readableStreamBody?.resume();
+      response.readableStreamBody?.resume();
       request.headers.set('Authorization', `Bearer ${await signIn()}`);
       return next(request);
     },

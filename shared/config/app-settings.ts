@@ -62,7 +62,8 @@ export const APP_SETTINGS = {
   }),
   reconcileMinAgeMinutes: setting({
     name: 'RECONCILE_MIN_AGE_MINUTES',
-    description: 'The hourly reconciliation sweep queues an item again only when its last step is at least this old, so items still on their way are left alone.',
+    description:
+      'The hourly reconciliation sweep queues an item again only when its last step is at least this old, so items still on their way are left alone.',
     schema: positiveInt(WEEK_MINUTES),
     default: 60,
   }),
@@ -134,7 +135,8 @@ export const APP_SETTINGS = {
   }),
   graphEndpoint: setting({
     name: 'GRAPH_ENDPOINT',
-    description: "Overrides the Graph endpoint of the national cloud (e.g. a proxy; the token is still for the cloud's Graph); locally it points at the Graph simulator.",
+    description:
+      "Overrides the Graph endpoint of the national cloud (e.g. a proxy; the token is still for the cloud's Graph); locally it points at the Graph simulator.",
     schema: serviceUrl,
     defaultNote: "the national cloud's",
   }),

@@ -15,7 +15,7 @@ export function parseNcrontab(expression: string, currentDate: Date = new Date()
   try {
     return CronExpressionParser.parse(fields.join(' '), { currentDate, tz: 'UTC' });
   } catch (e) {
-    throw new Error(`is not a valid NCRONTAB expression: ${(e as Error).message}`);
+    throw new Error(`is not a valid NCRONTAB expression: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -84,7 +84,7 @@ export const region: SettingSchema<CountryCode> = z
   .toUpperCase()
   .refine((v) => isSupportedCountry(v), 'must be an ISO 3166 alpha-2 region code that has phone numbers, e.g. GB or US')
   // isSupportedCountry has just said so.
-  .transform((v) => v as CountryCode);
+  .transform((v) => v);
 
 /** One of a fixed list, with the list in the message. */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T): SettingSchema<T[number]> {

@@ -41,8 +41,10 @@ export function setting<T>(d: Declaration<T> & { required?: boolean; default?: T
 
 /** The default as the docs show it. */
 export function documentedDefault(s: Setting<unknown>): string | undefined {
-  if (s.default === undefined) return s.defaultNote;
-  return s.default instanceof Date ? s.default.toISOString() : String(s.default);
+  const value = s.default;
+  if (value === undefined) return s.defaultNote;
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }
 
 /** Reads settings from an environment, collecting every problem instead of stopping at the first. */

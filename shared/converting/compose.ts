@@ -50,7 +50,10 @@ function formatDuration(seconds: number): string {
 }
 
 function formatTime(iso: string | Date): string {
-  return new Date(iso).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 function formatSize(bytes: number): string {
@@ -70,7 +73,10 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   const { connectorId } = ctx;
   const byNumber = new Map(item.participants.map((p) => [p.number, p]));
   // readRawItem puts the sender among the participants.
-  const senderAt = senderIndex(item.participants.map((p) => p.number), item.from);
+  const senderAt = senderIndex(
+    item.participants.map((p) => p.number),
+    item.from,
+  );
   const sender = item.participants[senderAt];
   const others = item.participants.filter((_, i) => i !== senderAt);
   const from = addressOf(sender, connectorId);
@@ -80,7 +86,7 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   const group = item.conversation?.kind === 'group' || others.length > 1;
   const conversationId = item.conversation?.id ?? `direct:${[...item.participants.map((p) => p.number)].sort().join(',')}`;
   // The other party of a direct conversation, seen from the archived user.
-  const counterpart = item.direction === 'outbound' ? others[0] ?? sender : sender;
+  const counterpart = item.direction === 'outbound' ? (others[0] ?? sender) : sender;
   const conversationLabel = group ? item.conversation?.name || `group of ${item.participants.length}` : label(counterpart);
   const where = group ? `in ${conversationLabel}` : `with ${conversationLabel}`;
   const toLabels = others.map(label).join(', ') || label(sender);
@@ -155,7 +161,7 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
       title: 'DELETED MESSAGE',
       lines: [
         ['Deleted at', formatTime(item.deleted.deletedAt)],
-        ['Deleted by', by ? label(by) : item.deleted.deletedBy ?? 'unknown'],
+        ['Deleted by', by ? label(by) : (item.deleted.deletedBy ?? 'unknown')],
       ],
       text: item.deleted.originalText !== null ? `Original text:\n${item.deleted.originalText}` : 'The archiver did not keep the original text.',
     });
@@ -186,7 +192,9 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   const html = [
     '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Arial,sans-serif;font-size:14px">',
     table(facts),
-    item.text !== null ? `<div dir="auto" style="white-space:pre-wrap;margin:12px 0;padding:8px;border-left:3px solid #888">${escapeHtml(item.text)}</div>` : '',
+    item.text !== null
+      ? `<div dir="auto" style="white-space:pre-wrap;margin:12px 0;padding:8px;border-left:3px solid #888">${escapeHtml(item.text)}</div>`
+      : '',
     ...attachments.filter((a) => a.inline).map((a) => `<p><img src="cid:${a.contentId}" alt="${escapeHtml(a.filename)}" style="max-width:480px"></p>`),
     ...sections.map(
       (s) =>

@@ -52,7 +52,7 @@ export async function storeAttachment(
       for await (const chunk of download.stream) {
         const buf = chunk as Buffer;
         if (staged + fill + buf.length > ref.size) throw new AttachmentIntegrityError(ref.id, `more bytes than the announced ${ref.size}`);
-        for (let offset = 0; offset < buf.length; ) {
+        for (let offset = 0; offset < buf.length;) {
           const n = buf.copy(block, fill, offset, Math.min(buf.length, offset + BLOCK_SIZE - fill));
           fill += n;
           offset += n;

@@ -15,8 +15,7 @@ import { AttachmentIntegrityError, storeAttachment } from './store-attachment';
 import { percentEncode } from '../text/percent-encode';
 
 export type StoreOutcome =
-  | { outcome: 'written' | 'present'; key: string; path: string }
-  | { outcome: 'quarantined'; key: string; path: string; reason: string };
+  { outcome: 'written' | 'present'; key: string; path: string } | { outcome: 'quarantined'; key: string; path: string; reason: string };
 
 export interface StoreContext {
   storage: StorageClients;

@@ -7,7 +7,15 @@
  * accepts any bearer token.
  * https://learn.microsoft.com/en-us/graph/sdks/customize-client
  */
-import { AuthenticationHandler, Client, HTTPMessageHandler, RedirectHandler, TelemetryHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RedirectHandler,
+  TelemetryHandler,
+  type Context,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { nationalClouds } from '../config/national-clouds';
@@ -57,7 +65,11 @@ export function createGraphClient(graph: Config['graph'], options: GraphClientOp
     const scope = `${nationalClouds[graph.nationalCloud].graph}/.default`;
     auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [scope] }));
   }
-  const retry = new RetryPolicy({ maxRetries: options.maxRetries ?? 4, maxRetryAfterSeconds: options.maxRetryAfterSeconds, baseDelayMs: options.baseDelayMs ?? 500 });
+  const retry = new RetryPolicy({
+    maxRetries: options.maxRetries ?? 4,
+    maxRetryAfterSeconds: options.maxRetryAfterSeconds,
+    baseDelayMs: options.baseDelayMs ?? 500,
+  });
   const chain: Middleware[] = [auth, retry, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
   for (let i = 0; i < chain.length - 1; i++) chain[i].setNext!(chain[i + 1]);
   return Client.initWithMiddleware({

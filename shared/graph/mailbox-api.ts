@@ -69,7 +69,11 @@ export class MailboxApi {
 
   async findFolder(userId: string, displayName: string): Promise<string | undefined> {
     const res = (await this.inMailbox(userId, () =>
-      this.client.api(`/users/${userId}/mailFolders`).filter(`displayName eq '${q(displayName)}'`).select('id,displayName').get(),
+      this.client
+        .api(`/users/${userId}/mailFolders`)
+        .filter(`displayName eq '${q(displayName)}'`)
+        .select('id,displayName')
+        .get(),
     )) as { value: { id: string }[] };
     return res.value[0]?.id;
   }
@@ -104,7 +108,12 @@ export class MailboxApi {
 
   async findByInternetMessageId(userId: string, folderId: string, internetMessageId: string): Promise<string | undefined> {
     const res = (await this.inMailbox(userId, () =>
-      this.client.api(`/users/${userId}/mailFolders/${folderId}/messages`).filter(`internetMessageId eq '${q(internetMessageId)}'`).select('id').top(1).get(),
+      this.client
+        .api(`/users/${userId}/mailFolders/${folderId}/messages`)
+        .filter(`internetMessageId eq '${q(internetMessageId)}'`)
+        .select('id')
+        .top(1)
+        .get(),
     )) as { value: { id: string }[] };
     return res.value[0]?.id;
   }
@@ -145,7 +154,14 @@ export class MailboxApi {
     for (let session = 0; session < 2; session++) {
       const created = (await this.inMailbox(userId, () =>
         this.client.api(`/users/${userId}/messages/${messageId}/attachments/createUploadSession`).post({
-          AttachmentItem: { attachmentType: 'file', name: a.name, size: a.content.length, contentType: a.contentType, isInline: a.isInline, contentId: a.contentId },
+          AttachmentItem: {
+            attachmentType: 'file',
+            name: a.name,
+            size: a.content.length,
+            contentType: a.contentType,
+            isInline: a.isInline,
+            contentId: a.contentId,
+          },
         }),
       )) as { uploadUrl: string };
       let offset = 0;
@@ -185,7 +201,12 @@ export class MailboxApi {
           await sleep(decision.delayMs);
           continue;
         }
-        throw new HttpError(`attachment upload of ${a.name} failed with HTTP ${res.status}: ${text.slice(0, 300)}`, res.status, 'UploadSessionFailed', retryAfterSeconds);
+        throw new HttpError(
+          `attachment upload of ${a.name} failed with HTTP ${res.status}: ${text.slice(0, 300)}`,
+          res.status,
+          'UploadSessionFailed',
+          retryAfterSeconds,
+        );
       }
     }
     throw new Error(`attachment upload of ${a.name}: the upload session expired twice`);

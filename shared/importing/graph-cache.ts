@@ -13,7 +13,10 @@ export class GraphCache {
   /** The table's answers kept in memory too (for a minute at most): no table read per participant per item. */
   private readonly mailboxes = new Map<string, { result: MailboxCheck; until: number }>();
 
-  constructor(private readonly table: TableClient, private readonly ttlMinutes: number) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly ttlMinutes: number,
+  ) {}
 
   async mailbox(address: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
     const pk = address.toLowerCase();

@@ -82,7 +82,11 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
 
   if (resolution.mailboxes.length === 0) {
     const reasons = resolution.unmapped.map((u) => `${u.number}: ${u.reason}`);
-    await deps.unmapped.record(job, resolution.unmapped.map((u) => u.number), reasons);
+    await deps.unmapped.record(
+      job,
+      resolution.unmapped.map((u) => u.number),
+      reasons,
+    );
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', { reason: reasons.join(' | ') });
     log(`item ${job.itemId} of ${job.connectorId} maps to no mailbox; kept for re-drive`);
     return { status: 'unmapped', copies: [], unmapped: resolution.unmapped };
@@ -127,7 +131,14 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
       throw new Error(`import of ${job.itemId} failed for ${failures.map((f) => `${f.mb.upn}: ${f.reason}`).join('; ')}`);
     }
     for (const f of failures) {
-      await deps.deadLetters.record({ connectorId: job.connectorId, stage: 'import', key: `${job.itemId}@${f.mb.upn}`, reason: f.reason, input: `${containers.mime}/${job.emlPath}`, runId: job.runId });
+      await deps.deadLetters.record({
+        connectorId: job.connectorId,
+        stage: 'import',
+        key: `${job.itemId}@${f.mb.upn}`,
+        reason: f.reason,
+        input: `${containers.mime}/${job.emlPath}`,
+        runId: job.runId,
+      });
       await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${f.mb.upn}`, 'failed', { reason: f.reason });
       copies.push({ upn: f.mb.upn, outcome: 'failed', reason: f.reason });
     }
@@ -163,9 +174,7 @@ async function importCopy(
   const existed = messageId !== undefined;
   if (!messageId) {
     try {
-      messageId = useMime
-        ? await api.importMime(mb.userId, folderId, eml)
-        : await api.createMessage(mb.userId, folderId, built!.payload);
+      messageId = useMime ? await api.importMime(mb.userId, folderId, eml) : await api.createMessage(mb.userId, folderId, built.payload);
     } catch (err) {
       const { status, code } = failureOf(err);
       if (status === 404 && code === 'ErrorItemNotFound') {

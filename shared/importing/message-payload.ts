@@ -20,7 +20,13 @@ export function dedupValue(connectorId: string, itemId: string): string {
 }
 
 export function attachmentsOf(message: ItemMessage): FileAttachment[] {
-  return message.attachments.map((a) => ({ name: a.filename, contentType: a.mimeType, content: a.content, isInline: a.disposition === 'inline', contentId: a.contentId }));
+  return message.attachments.map((a) => ({
+    name: a.filename,
+    contentType: a.mimeType,
+    content: a.content,
+    isInline: a.disposition === 'inline',
+    contentId: a.contentId,
+  }));
 }
 
 export function messagePayload(message: ItemMessage, connectorId: string, itemId: string): { payload: Record<string, unknown>; deferred: FileAttachment[] } {

@@ -32,7 +32,12 @@ export interface ResolveDeps {
   defaultRegion: CountryCode;
 }
 
-export async function resolveMailboxes(participants: readonly MessageParticipant[], at: Date, connector: ConnectorSettings, deps: ResolveDeps): Promise<Resolution> {
+export async function resolveMailboxes(
+  participants: readonly MessageParticipant[],
+  at: Date,
+  connector: ConnectorSettings,
+  deps: ResolveDeps,
+): Promise<Resolution> {
   const byUser = new Map<string, TargetMailbox>();
   const unmapped: Resolution['unmapped'] = [];
   const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
@@ -43,7 +48,7 @@ export async function resolveMailboxes(participants: readonly MessageParticipant
     let target: TargetMailbox | undefined;
     if (connector.customMapping) {
       const mapped = await deps.mapping.lookup(connector.id, number, at);
-      if (!mapped) reasons.push('not in the custom mapping at the item\'s time');
+      if (!mapped) reasons.push("not in the custom mapping at the item's time");
       else {
         const check = await confirm(mapped);
         if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: mapped, via: 'custom', numbers: [number] };

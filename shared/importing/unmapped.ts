@@ -20,14 +20,23 @@ export class UnmappedStore {
 
   async record(job: ImportJob, numbers: string[], reasons: string[]): Promise<void> {
     await this.table.upsertEntity(
-      { partitionKey: job.connectorId, rowKey: percentEncode(job.itemId), job: JSON.stringify(job), numbers: numbers.join(', '), reasons: JSON.stringify(reasons).slice(0, 30_000), at: new Date().toISOString() },
+      {
+        partitionKey: job.connectorId,
+        rowKey: percentEncode(job.itemId),
+        job: JSON.stringify(job),
+        numbers: numbers.join(', '),
+        reasons: JSON.stringify(reasons).slice(0, 30_000),
+        at: new Date().toISOString(),
+      },
       'Replace',
     );
   }
 
   async list(connectorId: string): Promise<UnmappedItem[]> {
     const out: UnmappedItem[] = [];
-    for await (const e of this.table.listEntities<{ job: string; numbers: string; reasons: string; at: string }>({ queryOptions: { filter: odata`PartitionKey eq ${connectorId}` } })) {
+    for await (const e of this.table.listEntities<{ job: string; numbers: string; reasons: string; at: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${connectorId}` },
+    })) {
       out.push({ job: JSON.parse(e.job) as ImportJob, numbers: e.numbers.split(', ').filter(Boolean), reasons: JSON.parse(e.reasons) as string[], at: e.at });
     }
     return out;

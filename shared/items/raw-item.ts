@@ -29,7 +29,12 @@ const email = z
   .nullish()
   .transform((v) => (v && isAddressable(v.trim()) ? v.trim().toLowerCase() : null));
 
-const text = (max: number) => z.string().max(max).nullish().transform((v) => v ?? null);
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .nullish()
+    .transform((v) => v ?? null);
 
 const participant = z.object({ number: phoneNumber, name: text(512), email });
 
@@ -50,7 +55,10 @@ const rawItemSchema = z.object({
   type: z.string(),
   timestamp: instant,
   archivedAt: instant.nullish(),
-  direction: z.enum(['inbound', 'outbound']).nullish().transform((v) => v ?? null),
+  direction: z
+    .enum(['inbound', 'outbound'])
+    .nullish()
+    .transform((v) => v ?? null),
   conversation: z
     .object({ id: z.string().min(1).max(256), name: text(512), kind: z.enum(['direct', 'group']) })
     .nullish()
@@ -58,19 +66,33 @@ const rawItemSchema = z.object({
   from: phoneNumber,
   participants: z.array(participant).min(1).max(1000),
   text: text(4 * 1024 * 1024),
-  attachments: z.array(attachment).max(1000).nullish().transform((v) => v ?? []),
+  attachments: z
+    .array(attachment)
+    .max(1000)
+    .nullish()
+    .transform((v) => v ?? []),
   call: z
     .object({
       start: instant,
       end: instant.nullish(),
-      durationSeconds: z.number().nonnegative().max(7 * 86400).nullish(),
+      durationSeconds: z
+        .number()
+        .nonnegative()
+        .max(7 * 86400)
+        .nullish(),
       outcome: z.enum(['answered', 'missed', 'rejected']),
       recordingAttachmentId: z.string().nullish(),
     })
     .nullish()
     .transform((v) => v ?? null),
-  deleted: z.object({ deletedAt: instant, deletedBy: phoneNumber.nullish(), originalText: text(4 * 1024 * 1024) }).nullish().transform((v) => v ?? null),
-  edited: z.object({ editedAt: instant, previousText: text(4 * 1024 * 1024) }).nullish().transform((v) => v ?? null),
+  deleted: z
+    .object({ deletedAt: instant, deletedBy: phoneNumber.nullish(), originalText: text(4 * 1024 * 1024) })
+    .nullish()
+    .transform((v) => v ?? null),
+  edited: z
+    .object({ editedAt: instant, previousText: text(4 * 1024 * 1024) })
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 /** What the fetcher needs to store an item: its id and time (for the path) and its attachments (to download them). */

@@ -8,7 +8,12 @@ import type { MappingInfo, MappingStore } from './mapping-store';
 
 export type MappingUploadResult = { accepted: true; info: MappingInfo } | { accepted: false; problems: MappingProblem[] };
 
-export async function applyMappingUpload(connectorId: string, csv: Buffer, source: string, deps: { mapping: MappingStore; defaultRegion: CountryCode }): Promise<MappingUploadResult> {
+export async function applyMappingUpload(
+  connectorId: string,
+  csv: Buffer,
+  source: string,
+  deps: { mapping: MappingStore; defaultRegion: CountryCode },
+): Promise<MappingUploadResult> {
   const parsed = parseMappingCsv(csv, deps.defaultRegion);
   if (!parsed.ok) return { accepted: false, problems: parsed.problems };
   return { accepted: true, info: await deps.mapping.replace(connectorId, parsed.rows, source) };
@@ -16,5 +21,7 @@ export async function applyMappingUpload(connectorId: string, csv: Buffer, sourc
 
 export function formatUploadResult(connectorId: string, result: MappingUploadResult): string {
   if (result.accepted) return `mapping for ${connectorId} replaced: ${result.info.rows} row(s), version ${result.info.version}`;
-  return [`mapping upload for ${connectorId} rejected; the previous mapping stays:`, ...result.problems.map((p) => `  line ${p.line}: ${p.problem}`)].join('\n');
+  return [`mapping upload for ${connectorId} rejected; the previous mapping stays:`, ...result.problems.map((p) => `  line ${p.line}: ${p.problem}`)].join(
+    '\n',
+  );
 }

@@ -59,7 +59,10 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
     const find = (key: keyof typeof HEADERS) => first.findIndex((c) => HEADERS[key].test(c.trim()));
     columns = { number: find('number'), mailbox: find('mailbox'), validFrom: find('validFrom'), validTo: find('validTo') };
     if (columns.number < 0 || columns.mailbox < 0) {
-      return { ok: false, problems: [{ line: records[0].info.lines, problem: `the header "${first.join(', ')}" names no number and mailbox columns (e.g. "number,mailbox")` }] };
+      return {
+        ok: false,
+        problems: [{ line: records[0].info.lines, problem: `the header "${first.join(', ')}" names no number and mailbox columns (e.g. "number,mailbox")` }],
+      };
     }
     body = records.slice(1);
   }
@@ -93,7 +96,8 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
       for (let j = i + 1; j < list.length; j++) {
         const [a, b] = [list[i], list[j]];
         const overlap = (a.validFrom ?? '') < (b.validTo ?? '\uffff') && (b.validFrom ?? '') < (a.validTo ?? '\uffff');
-        if (overlap && a.mailbox !== b.mailbox) problems.push({ line: b.line, problem: `${number} is mapped to ${a.mailbox} on line ${a.line} and to ${b.mailbox} here for the same time` });
+        if (overlap && a.mailbox !== b.mailbox)
+          problems.push({ line: b.line, problem: `${number} is mapped to ${a.mailbox} on line ${a.line} and to ${b.mailbox} here for the same time` });
       }
     }
   }

@@ -43,7 +43,14 @@ export class MappingStore {
     const pk = `${connectorId}__${version}`;
     const actions: TransactionAction[] = rows.map((r, i) => [
       'create',
-      { partitionKey: pk, rowKey: `${r.number}__${String(i).padStart(6, '0')}`, number: r.number, mailbox: r.mailbox, validFrom: r.validFrom, validTo: r.validTo },
+      {
+        partitionKey: pk,
+        rowKey: `${r.number}__${String(i).padStart(6, '0')}`,
+        number: r.number,
+        mailbox: r.mailbox,
+        validFrom: r.validFrom,
+        validTo: r.validTo,
+      },
     ]);
     // Entity group transactions take at most 100 entities of one partition.
     for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
@@ -71,7 +78,9 @@ export class MappingStore {
     }
     const entries = new Map<string, MappingEntry[]>();
     if (info) {
-      const rows = this.table.listEntities<{ number: string } & MappingEntry>({ queryOptions: { filter: odata`PartitionKey eq ${`${connectorId}__${info.version}`}` } });
+      const rows = this.table.listEntities<{ number: string } & MappingEntry>({
+        queryOptions: { filter: odata`PartitionKey eq ${`${connectorId}__${info.version}`}` },
+      });
       for await (const r of rows) entries.set(r.number, [...(entries.get(r.number) ?? []), { mailbox: r.mailbox, validFrom: r.validFrom, validTo: r.validTo }]);
     }
     this.cache.set(connectorId, { at: Date.now(), version: info?.version, entries });
@@ -81,7 +90,8 @@ export class MappingStore {
   private async deleteVersion(connectorId: string, version: string): Promise<void> {
     const pk = `${connectorId}__${version}`;
     const keys: string[] = [];
-    for await (const r of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } })) keys.push(r.rowKey as string);
+    for await (const r of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }))
+      keys.push(r.rowKey as string);
     for (let i = 0; i < keys.length; i += 100) {
       await this.table.submitTransaction(keys.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }] as TransactionAction));
     }

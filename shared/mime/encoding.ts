@@ -27,7 +27,9 @@ export function oneLine(text: string): string {
 
 /** Text for a body part: valid UTF-16, CRLF line breaks, no NUL. */
 export function bodyText(text: string): string {
-  return wellFormed(text).replace(/\u0000/g, '\uFFFD').replace(/\r\n|\r|\n/g, CRLF);
+  return wellFormed(text)
+    .replace(/\u0000/g, '\uFFFD')
+    .replace(/\r\n|\r|\n/g, CRLF);
 }
 
 const ENCODED_WORD_MAX_BYTES = 45; // "=?UTF-8?B?" + 60 base64 chars + "?=" = 72 <= 75 (RFC 2047 §2)
@@ -119,7 +121,9 @@ const ATTR_CHAR = /[A-Za-z0-9!#$&+\-.^_`|~]/;
 export function mimeParameter(name: string, value: string): string[] {
   const text = oneLine(value);
   if (/^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text) && text.length <= 60) return [`${name}="${text}"`];
-  const encoded = [...Buffer.from(text, 'utf8')].map((b) => (ATTR_CHAR.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`));
+  const encoded = [...Buffer.from(text, 'utf8')].map((b) =>
+    ATTR_CHAR.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+  );
   const sections: string[] = [];
   let current = "UTF-8''";
   for (const piece of encoded) {

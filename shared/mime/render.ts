@@ -24,7 +24,10 @@ const envctx = {
 
 /** Audit header values are ASCII by construction; split only at spaces. */
 function auditTokens(value: string): string[] {
-  return oneLine(value).replace(/[^\x20-\x7e]/g, (c) => percentEncode(c)).split(' ').filter((t) => t !== '');
+  return oneLine(value)
+    .replace(/[^\x20-\x7e]/g, (c) => percentEncode(c))
+    .split(' ')
+    .filter((t) => t !== '');
 }
 
 export function renderSkeleton(plan: MessagePlan): Segment[] {
@@ -47,7 +50,7 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
   };
 
   const field = (name: string) => msg.headers.fields.find((f) => f.name === name)!;
-  field('Subject').dump = (v) => fold('Subject', unstructured(String(v)));
+  field('Subject').dump = (v) => fold('Subject', unstructured(v as string));
   field('From').dump = (v) => fold('From', mailbox((v as Mailbox).name, (v as Mailbox).addr));
   for (const name of ['To', 'Cc']) {
     field(name).dump = (v) => fold(name, addressList((Array.isArray(v) ? v : [v as Mailbox]).map((m) => ({ name: m.name, address: m.addr }))));
@@ -55,7 +58,11 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
 
   msg.setHeader('Date', rfc5322Date(plan.date));
   msg.setSender({ name: plan.from.name, addr: plan.from.address });
-  if (plan.to.length > 0) msg.setRecipients(plan.to.map((a) => ({ name: a.name, addr: a.address })), { type: 'To' });
+  if (plan.to.length > 0)
+    msg.setRecipients(
+      plan.to.map((a) => ({ name: a.name, addr: a.address })),
+      { type: 'To' },
+    );
   msg.setHeader('Message-ID', plan.messageId);
   msg.setSubject(plan.subject);
   msg.setHeader('In-Reply-To', plan.references);
@@ -78,7 +85,10 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
       headers: a.contentId ? { 'Content-ID': `<${a.contentId}>` } : {},
     });
     part.setHeader('Content-Type', withParameters('Content-Type', a.contentType, [mimeParameter('name', a.filename)]));
-    part.setHeader('Content-Disposition', withParameters('Content-Disposition', a.inline ? 'inline' : 'attachment', [mimeParameter('filename', a.filename), [`size=${a.size}`]]));
+    part.setHeader(
+      'Content-Disposition',
+      withParameters('Content-Disposition', a.inline ? 'inline' : 'attachment', [mimeParameter('filename', a.filename), [`size=${a.size}`]]),
+    );
   });
 
   const raw = `${msg.asRaw()}${CRLF}`;

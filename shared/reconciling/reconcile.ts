@@ -99,7 +99,15 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
       if (s.stage === 'convert') {
         await sendJsonMessage(deps.convertQueue, { version: 1, connectorId: s.connectorId, rawPath: s.rawPath } satisfies ConvertJob);
       } else {
-        const job: ImportJob = { version: 1, runId: run.runId, connectorId: s.connectorId, itemId: s.itemId, rawPath: s.rawPath, emlPath: emlPathOf(s.rawPath), attempt: 0 };
+        const job: ImportJob = {
+          version: 1,
+          runId: run.runId,
+          connectorId: s.connectorId,
+          itemId: s.itemId,
+          rawPath: s.rawPath,
+          emlPath: emlPathOf(s.rawPath),
+          attempt: 0,
+        };
         await sendJsonMessage(deps.importQueue, job);
       }
       await deps.runStatus.recordItem(run.runId, s.connectorId, 'reconcile', key, 'requeued', { attempts: tried + 1 });

@@ -24,7 +24,13 @@ export class DeadLetterStore {
 
   async record(letter: Omit<DeadLetter, 'at'>): Promise<void> {
     await this.table.upsertEntity(
-      { partitionKey: letter.connectorId, rowKey: `${letter.stage}__${percentEncode(letter.key)}`, ...letter, reason: letter.reason.slice(0, 4000), at: new Date().toISOString() },
+      {
+        partitionKey: letter.connectorId,
+        rowKey: `${letter.stage}__${percentEncode(letter.key)}`,
+        ...letter,
+        reason: letter.reason.slice(0, 4000),
+        at: new Date().toISOString(),
+      },
       'Replace',
     );
   }
@@ -34,7 +40,7 @@ export class DeadLetterStore {
       ? odata`PartitionKey eq ${connectorId} and RowKey ge ${`${stage}__`} and RowKey lt ${`${stage}_~`}`
       : odata`PartitionKey eq ${connectorId}`;
     const out: DeadLetter[] = [];
-    for await (const e of this.table.listEntities<DeadLetter>({ queryOptions: { filter } })) out.push(e as DeadLetter);
+    for await (const e of this.table.listEntities<DeadLetter>({ queryOptions: { filter } })) out.push(e);
     return out;
   }
 

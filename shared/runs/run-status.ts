@@ -13,13 +13,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
 import { findEntity } from '../storage/tables';
 
-export type ConnectorRunState =
-  | 'dispatched'
-  | 'in-flight-elsewhere'
-  | 'nothing-new'
-  | 'fetching'
-  | 'fetched'
-  | 'failed';
+export type ConnectorRunState = 'dispatched' | 'in-flight-elsewhere' | 'nothing-new' | 'fetching' | 'fetched' | 'failed';
 
 /** reconcile: the sweep queued a stranded item again (shared/reconciling/reconcile.ts). */
 export type Stage = 'fetch' | 'convert' | 'import' | 'reconcile';
@@ -83,8 +77,7 @@ export interface RunSummary {
 
 const RUNS_PK = 'runs';
 const connectorRowKey = (connectorId: string) => `connector__${connectorId}`;
-const itemRowKey = (connectorId: string, stage: Stage, key: string) =>
-  `item__${connectorId}__${stage}__${percentEncode(key)}`;
+const itemRowKey = (connectorId: string, stage: Stage, key: string) => `item__${connectorId}__${stage}__${percentEncode(key)}`;
 
 /** Told of every item outcome as it is recorded (the app counts them as metrics, see app/services.ts). */
 export type ItemOutcomeListener = (connectorId: string, stage: Stage, outcome: ItemOutcome) => void;
@@ -128,7 +121,16 @@ export class RunStatusStore {
   async recordItem(runId: string, connectorId: string, stage: Stage, key: string, outcome: ItemOutcome, details: ItemDetails = {}): Promise<void> {
     this.onItem(connectorId, stage, outcome);
     await this.table.upsertEntity(
-      { partitionKey: runId, rowKey: itemRowKey(connectorId, stage, key), connectorId, stage, outcome, reason: details.reason?.slice(0, 2000), path: details.path, attempts: details.attempts },
+      {
+        partitionKey: runId,
+        rowKey: itemRowKey(connectorId, stage, key),
+        connectorId,
+        stage,
+        outcome,
+        reason: details.reason?.slice(0, 2000),
+        path: details.path,
+        attempts: details.attempts,
+      },
       'Replace',
     );
   }
@@ -176,7 +178,8 @@ export class RunStatusStore {
     const pages = this.table.listEntities<{ startedAt: string; settledAt?: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${RUNS_PK} and startedAt ge ${since.toISOString()}`, select: ['RowKey', 'startedAt', 'settledAt'] },
     });
-    for await (const e of pages) out.push({ runId: e.rowKey as string, startedAt: new Date(e.startedAt), settledAt: e.settledAt ? new Date(e.settledAt) : undefined });
+    for await (const e of pages)
+      out.push({ runId: e.rowKey as string, startedAt: new Date(e.startedAt), settledAt: e.settledAt ? new Date(e.settledAt) : undefined });
     return out.sort((a, b) => a.runId.localeCompare(b.runId));
   }
 

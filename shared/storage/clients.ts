@@ -49,9 +49,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
       },
     };
   }
-  const credential: TokenCredential = connection.clientId
-    ? new ManagedIdentityCredential({ clientId: connection.clientId })
-    : new DefaultAzureCredential();
+  const credential: TokenCredential = connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : new DefaultAzureCredential();
   const tables = new Map<string, TableClient>();
   return {
     blob: new BlobServiceClient(connection.blobServiceUri, credential),

@@ -36,7 +36,10 @@ export function readStorageConnection(env: Env, problems: SettingProblem[], name
   const connectionString = env[name]?.trim();
   if (connectionString) {
     if (connectionString !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(AccountName|BlobEndpoint|SharedAccessSignature)=/i.test(connectionString)) {
-      problems.push({ setting: name, problem: 'is not a storage connection string (expected UseDevelopmentStorage=true or AccountName=...;AccountKey=... / BlobEndpoint=...)' });
+      problems.push({
+        setting: name,
+        problem: 'is not a storage connection string (expected UseDevelopmentStorage=true or AccountName=...;AccountKey=... / BlobEndpoint=...)',
+      });
       return undefined;
     }
     return { kind: 'connectionString', connectionString };

@@ -23,11 +23,7 @@ export function decodeQueueMessage(text: string): unknown {
   return JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
 }
 
-export async function sendJsonMessage(
-  queue: QueueClient,
-  body: unknown,
-  options: { visibilityDelaySeconds?: number } = {},
-): Promise<string> {
+export async function sendJsonMessage(queue: QueueClient, body: unknown, options: { visibilityDelaySeconds?: number } = {}): Promise<string> {
   const response = await queue.sendMessage(encodeQueueMessage(body), {
     visibilityTimeout: options.visibilityDelaySeconds,
     // -1: never expires. The default of 7 days would silently drop a job during a long outage.

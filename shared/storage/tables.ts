@@ -3,7 +3,11 @@ import type { GetTableEntityResponse, TableClient, TableEntityResult } from '@az
 import { hasStatus } from '../http/http-error';
 
 /** The entity, or undefined when there is none (404). */
-export async function findEntity<T extends object>(table: TableClient, partitionKey: string, rowKey: string): Promise<GetTableEntityResponse<TableEntityResult<T>> | undefined> {
+export async function findEntity<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<GetTableEntityResponse<TableEntityResult<T>> | undefined> {
   try {
     return await table.getEntity<T>(partitionKey, rowKey);
   } catch (err) {

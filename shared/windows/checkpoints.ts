@@ -158,9 +158,7 @@ export class CheckpointStore {
 
   private async write(connectorId: string, entity: CheckpointEntity, etag: string | undefined): Promise<Checkpoint> {
     try {
-      const response = etag
-        ? await this.table.updateEntity(entity, 'Replace', { etag })
-        : await this.table.createEntity(entity);
+      const response = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
       return fromEntity(connectorId, entity, response.etag ?? '');
     } catch (err) {
       if (hasStatus(err, 409, 412)) throw new CheckpointConflictError(connectorId);

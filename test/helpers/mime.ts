@@ -20,7 +20,11 @@ export async function renderFixture(f: FixtureItem): Promise<Rendered> {
   const line = Buffer.from(JSON.stringify(f.raw), 'utf8');
   const valid = readRawItem(line, f.product, new Date('2026-11-21T00:00:00Z'));
   const rawPath = rawItemPath(f.connectorId, valid.item.id, valid.timestamp);
-  const plan = composeMessage(valid, { connectorId: f.connectorId, rawBlobPath: `raw-items/${rawPath}`, rawSha256: createHash('sha256').update(line).digest('hex') });
+  const plan = composeMessage(valid, {
+    connectorId: f.connectorId,
+    rawBlobPath: `raw-items/${rawPath}`,
+    rawSha256: createHash('sha256').update(line).digest('hex'),
+  });
   const eml = await messageToBuffer(renderSkeleton(plan), async (i) => {
     const { Readable } = await import('node:stream');
     return Readable.from([f.attachments[i].content]);
@@ -68,4 +72,6 @@ export function assertStandardMessage(eml: Buffer): void {
 }
 
 export const sha256 = (b: Uint8Array | ArrayBuffer | string) =>
-  createHash('sha256').update(typeof b === 'string' ? b : Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b)).digest('hex');
+  createHash('sha256')
+    .update(typeof b === 'string' ? b : Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b))
+    .digest('hex');

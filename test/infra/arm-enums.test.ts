@@ -19,7 +19,12 @@ const spec = JSON.parse(read('test/fixtures/arm-enums.json')) as {
   durations: Record<string, Record<string, string[]>>;
   types: Record<string, { file: string; enums: Record<string, (string | number)[]> }>;
 };
-const bicepFiles = ['infra/main.bicep', ...readdirSync(join(root, 'infra', 'app')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/app/${f}`)];
+const bicepFiles = [
+  'infra/main.bicep',
+  ...readdirSync(join(root, 'infra', 'app'))
+    .filter((f) => f.endsWith('.bicep'))
+    .map((f) => `infra/app/${f}`),
+];
 
 type Token = { kind: 'str' | 'num' | 'id' | 'punct' | 'nl'; text: string; interpolated?: boolean };
 
@@ -29,17 +34,39 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (c === '\n') { out.push({ kind: 'nl', text: '\n' }); i++; continue; }
-    if (/\s/.test(c)) { i++; continue; }
-    if (src.startsWith('//', i)) { while (i < src.length && src[i] !== '\n') i++; continue; }
-    if (src.startsWith('/*', i)) { i = src.indexOf('*/', i) + 2; continue; }
-    if (src.startsWith("'''", i)) { const end = src.indexOf("'''", i + 3); out.push({ kind: 'str', text: src.slice(i + 3, end) }); i = end + 3; continue; }
+    if (c === '\n') {
+      out.push({ kind: 'nl', text: '\n' });
+      i++;
+      continue;
+    }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (src.startsWith('//', i)) {
+      while (i < src.length && src[i] !== '\n') i++;
+      continue;
+    }
+    if (src.startsWith('/*', i)) {
+      i = src.indexOf('*/', i) + 2;
+      continue;
+    }
+    if (src.startsWith("'''", i)) {
+      const end = src.indexOf("'''", i + 3);
+      out.push({ kind: 'str', text: src.slice(i + 3, end) });
+      i = end + 3;
+      continue;
+    }
     if (c === "'") {
       let j = i + 1;
       let text = '';
       let depth = 0;
       for (; j < src.length; j++) {
-        if (src[j] === '\\') { text += src[j + 1]; j++; continue; }
+        if (src[j] === '\\') {
+          text += src[j + 1];
+          j++;
+          continue;
+        }
         if (src.startsWith('${', j)) depth++;
         else if (src[j] === '}' && depth > 0) depth--;
         else if (src[j] === "'" && depth === 0) break;
@@ -50,16 +77,28 @@ function tokenize(src: string): Token[] {
       continue;
     }
     const num = /^-?\d+/.exec(src.slice(i, i + 20));
-    if (num) { out.push({ kind: 'num', text: num[0] }); i += num[0].length; continue; }
+    if (num) {
+      out.push({ kind: 'num', text: num[0] });
+      i += num[0].length;
+      continue;
+    }
     const id = /^[A-Za-z_@][\w]*(?:(?:\.|\?\.|!\.)[A-Za-z_][\w]*)*/.exec(src.slice(i, i + 200));
-    if (id) { out.push({ kind: 'id', text: id[0] }); i += id[0].length; continue; }
+    if (id) {
+      out.push({ kind: 'id', text: id[0] });
+      i += id[0].length;
+      continue;
+    }
     out.push({ kind: 'punct', text: c });
     i++;
   }
   return out;
 }
 
-interface Setting { resource: string; path: string; value: Token; }
+interface Setting {
+  resource: string;
+  path: string;
+  value: Token;
+}
 
 /** Every `key: value` in each resource body, with its property path (arrays and anonymous objects add no segment). */
 function resourceSettings(file: string): Setting[] {
@@ -75,7 +114,10 @@ function resourceSettings(file: string): Setting[] {
     let prev: Token = { kind: 'nl', text: '\n' };
     for (; j < t.length; j++) {
       const tok = t[j];
-      if (tok.kind === 'nl') { prev = tok; continue; }
+      if (tok.kind === 'nl') {
+        prev = tok;
+        continue;
+      }
       const isKey = (tok.kind === 'id' || tok.kind === 'str') && t[j + 1]?.text === ':' && ['{', '\n', ','].includes(prev.text);
       if (isKey) {
         const key = tok.text;
@@ -138,8 +180,12 @@ describe(`infra: enum-valued properties against the REST API specification (${sp
       const allowed = spec.types[s.resource]?.enums[s.path];
       if (!allowed) continue;
       const values = candidateValues(s.file, s.value);
-      assert.ok(values && values.length > 0, `${s.file}: ${s.resource} ${s.path} = ${s.value.text}: cannot tell its values (give the parameter an @allowed list)`);
-      for (const v of values) assert.ok(allowed.includes(v), `${s.file}: ${s.resource} ${s.path} = ${JSON.stringify(v)}; the specification allows ${allowed.join(', ')}`);
+      assert.ok(
+        values && values.length > 0,
+        `${s.file}: ${s.resource} ${s.path} = ${s.value.text}: cannot tell its values (give the parameter an @allowed list)`,
+      );
+      for (const v of values)
+        assert.ok(allowed.includes(v), `${s.file}: ${s.resource} ${s.path} = ${JSON.stringify(v)}; the specification allows ${allowed.join(', ')}`);
       checked++;
     }
     assert.ok(checked >= 20, `enough properties were checked (${checked})`);

@@ -15,7 +15,12 @@ import { METRIC_NAMES } from '../../shared/telemetry/metrics';
 const root = join(__dirname, '..', '..', '..');
 const read = (f: string) => readFileSync(join(root, f), 'utf8');
 const functionApp = read('infra/app/function-app.bicep');
-const allBicep = ['infra/main.bicep', ...readdirSync(join(root, 'infra', 'app')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/app/${f}`)].map((f) => [f, read(f)] as const);
+const allBicep = [
+  'infra/main.bicep',
+  ...readdirSync(join(root, 'infra', 'app'))
+    .filter((f) => f.endsWith('.bicep'))
+    .map((f) => `infra/app/${f}`),
+].map((f) => [f, read(f)] as const);
 
 /** Keys of the app settings the Bicep sets: plain keys, and per-connector templates as CONNECTOR__X__NAME. */
 function bicepSettingNames(): Set<string> {
@@ -29,10 +34,22 @@ function bicepSettingNames(): Set<string> {
 // Settings Flex Consumption deprecates or refuses (the runtime is in functionAppConfig).
 // https://learn.microsoft.com/en-us/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
 const FORBIDDEN_ON_FLEX = [
-  'FUNCTIONS_WORKER_RUNTIME', 'FUNCTIONS_EXTENSION_VERSION', 'WEBSITE_NODE_DEFAULT_VERSION', 'WEBSITE_RUN_FROM_PACKAGE',
-  'WEBSITE_CONTENTSHARE', 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING', 'WEBSITE_MOUNT_ENABLED', 'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED',
-  'SCM_DO_BUILD_DURING_DEPLOYMENT', 'ENABLE_ORYX_BUILD', 'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT', 'WEBSITE_TIME_ZONE', 'TZ',
-  'WEBSITES_CONTAINER_START_TIME_LIMIT', 'WEBSITE_SKIP_CONTENTSHARE_VALIDATION', 'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_MOUNT_ENABLED',
+  'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
+  'WEBSITE_TIME_ZONE',
+  'TZ',
+  'WEBSITES_CONTAINER_START_TIME_LIMIT',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
 ];
 
 describe('infra (Bicep) against the app', () => {
@@ -45,11 +62,15 @@ describe('infra (Bicep) against the app', () => {
   });
 
   it('sets only settings the app, Application Insights or the identity-based connection know', () => {
-    const known = new Set([...knownSettingNames({ ARCHIVE_CONNECTORS: 'x' }), 'APPLICATIONINSIGHTS_CONNECTION_STRING', 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING']);
+    const known = new Set([
+      ...knownSettingNames({ ARCHIVE_CONNECTORS: 'x' }),
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+    ]);
     for (const name of bicepSettingNames()) assert.ok(known.has(name), `the Bicep sets ${name}, which nothing reads`);
   });
 
-  it('covers the schema\'s per-connector settings that a deployment may set', () => {
+  it("covers the schema's per-connector settings that a deployment may set", () => {
     const inBicep = bicepSettingNames();
     for (const d of connectorSettingDeclarations) assert.ok(inBicep.has(`CONNECTOR__X__${d.name}`), `no way to set CONNECTOR__<ID>__${d.name} from the Bicep`);
     for (const d of appSettingDeclarations.filter((x) => x.required)) assert.ok(inBicep.has(d.name), d.name);
@@ -138,7 +159,7 @@ describe('infra (Bicep) against the app', () => {
   it('azd builds here and ships production dependencies only; the publish script does the same', () => {
     const azd = read('azure.yaml');
     assert.match(azd, /remoteBuild: false/);
-    assert.match(azd, /requiredVersions:\n\s+#[^\n]*\n\s+azd: ">= \d+\.\d+\.\d+"/);
+    assert.match(azd, /requiredVersions:\n\s+#[^\n]*\n\s+azd: (['"])>= \d+\.\d+\.\d+\1/);
     assert.match(azd, /prepackage:\n\s+shell: sh\n\s+run: npm prune --omit=dev/);
     const funcignore = read('.funcignore').split('\n');
     for (const entry of ['*.ts', 'test', 'dev', 'dist/test', 'dist/dev', '.tools']) assert.ok(funcignore.includes(entry), `.funcignore leaves out ${entry}`);

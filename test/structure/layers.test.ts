@@ -60,7 +60,11 @@ export function importEdges(files: readonly string[]): ImportEdge[] {
   return edges;
 }
 
-const rel = (f: string) => relative(root, f).split(sep).join('/').replace(/(\.d)?\.ts$/, '');
+const rel = (f: string) =>
+  relative(root, f)
+    .split(sep)
+    .join('/')
+    .replace(/(\.d)?\.ts$/, '');
 
 export function layerOf(folder: string): number {
   return LAYERS.findIndex((l) => l.includes(folder));

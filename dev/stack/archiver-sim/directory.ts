@@ -20,7 +20,7 @@ export const employees: readonly Person[] = [
   { name: 'נועה לוי', number: '+33639980102', email: 'noa.levi@contoso.example' },
   { name: 'प्रिया शर्मा', number: '+12025550101', email: 'priya.sharma@contoso.example' },
   { name: 'Дмитрий Волков', number: '+12025550102', email: 'dmitri.volkov@contoso.example' },
-  { name: 'Jack O\'Neill', number: '+12025550103', email: 'jack.oneill@contoso.example' },
+  { name: "Jack O'Neill", number: '+12025550103', email: 'jack.oneill@contoso.example' },
   // Registered with the archiver under an address that has no Exchange Online mailbox.
   { name: 'Sam Contractor', number: '+447700900104', email: 'sam.contractor@contoso.example' },
 ];
@@ -36,7 +36,7 @@ export const externalContacts: readonly Person[] = [
 export const texts: readonly string[] = [
   'Can you confirm the 10:30 call? 📞',
   'Price confirmed at 101.25, sending the ticket now',
-  'Let\'s take this offline 🤐',
+  "Let's take this offline 🤐",
   '收到，谢谢！明天见。',
   'مرحبا، هل التقرير جاهز؟',
   'שלום! נדבר מחר בבוקר',

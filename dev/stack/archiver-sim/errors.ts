@@ -14,5 +14,6 @@ export const errors = {
   notFound: (res: ServerResponse, message: string) => sendError(res, 404, 'not_found', message),
   throttled: (res: ServerResponse, retryAfter: number) => sendError(res, 429, 'too_many_requests', 'slow down', { 'Retry-After': String(retryAfter) }),
   internal: (res: ServerResponse) => sendError(res, 500, 'internal_error', 'simulated server error'),
-  unavailable: (res: ServerResponse, retryAfter: number) => sendError(res, 503, 'service_unavailable', 'simulated outage', { 'Retry-After': String(retryAfter) }),
+  unavailable: (res: ServerResponse, retryAfter: number) =>
+    sendError(res, 503, 'service_unavailable', 'simulated outage', { 'Retry-After': String(retryAfter) }),
 };

@@ -40,9 +40,25 @@ export interface SeededSourceOptions {
 const DAY = 86_400_000;
 const PREFIX: Record<string, string> = { 'enterprise-number': 'ent', 'o2-network': 'o2', whatsapp: 'wa' };
 const TYPES: Record<string, readonly (readonly [string, number])[]> = {
-  'enterprise-number': [['sms', 35], ['mms', 15], ['chat', 20], ['voice-call-log', 15], ['voice-call-recording', 8], ['voicemail', 7]],
-  'o2-network': [['sms', 60], ['voice-call-log', 30], ['voice-call-recording', 10]],
-  whatsapp: [['whatsapp-message', 55], ['whatsapp-call', 15], ['whatsapp-file', 15], ['whatsapp-deleted-message', 15]],
+  'enterprise-number': [
+    ['sms', 35],
+    ['mms', 15],
+    ['chat', 20],
+    ['voice-call-log', 15],
+    ['voice-call-recording', 8],
+    ['voicemail', 7],
+  ],
+  'o2-network': [
+    ['sms', 60],
+    ['voice-call-log', 30],
+    ['voice-call-recording', 10],
+  ],
+  whatsapp: [
+    ['whatsapp-message', 55],
+    ['whatsapp-call', 15],
+    ['whatsapp-file', 15],
+    ['whatsapp-deleted-message', 15],
+  ],
 };
 
 interface Conversation {
@@ -139,7 +155,11 @@ export class SeededItemSource implements ItemSource {
     const attach = async (name: string, contentType: string, spec: MediaSpec) => {
       attachments.push({ id: `${id}-a${attachments.length + 1}`, name, contentType, size: spec.size, sha256: await mediaSha256(spec), spec });
     };
-    const wav = (seconds: number) => ({ kind: 'wav' as const, size: large ? this.options.largeAttachmentBytes - (this.options.largeAttachmentBytes % 2) : wavSizeForSeconds(seconds), seed: rng.int(0, 1e6) });
+    const wav = (seconds: number) => ({
+      kind: 'wav' as const,
+      size: large ? this.options.largeAttachmentBytes - (this.options.largeAttachmentBytes % 2) : wavSizeForSeconds(seconds),
+      seed: rng.int(0, 1e6),
+    });
 
     let text: string | null = null;
     let call: Record<string, unknown> | null = null;
@@ -175,7 +195,11 @@ export class SeededItemSource implements ItemSource {
       }
       case 'voice-call-log':
       case 'whatsapp-call': {
-        const outcome = rng.weighted([['answered', 6], ['missed', 3], ['rejected', 1]] as const);
+        const outcome = rng.weighted([
+          ['answered', 6],
+          ['missed', 3],
+          ['rejected', 1],
+        ] as const);
         call = callOf(outcome, outcome === 'answered' ? rng.int(5, 900) : 0);
         break;
       }
@@ -201,7 +225,11 @@ export class SeededItemSource implements ItemSource {
         break;
       }
       case 'whatsapp-deleted-message':
-        deleted = { deletedAt: new Date(timestamp.getTime() + rng.int(5, 600) * 1000).toISOString(), deletedBy: from.number, originalText: rng.chance(0.8) ? rng.pick(texts) : null };
+        deleted = {
+          deletedAt: new Date(timestamp.getTime() + rng.int(5, 600) * 1000).toISOString(),
+          deletedBy: from.number,
+          originalText: rng.chance(0.8) ? rng.pick(texts) : null,
+        };
         break;
     }
 

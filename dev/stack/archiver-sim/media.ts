@@ -34,7 +34,12 @@ export function png(seed: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -83,7 +88,8 @@ function toneSecond(seed: number): Buffer {
 export function csv(seed: number, size: number): Buffer {
   const rows = ['trade_id,instrument,side,quantity,price'];
   let i = 0;
-  while (rows.join('\n').length < size) rows.push(`T${seed % 10000}-${i++},GILT 4.25% 2032,${i % 2 ? 'BUY' : 'SELL'},${(i * 250000) % 5000000},${(98 + (i % 7) / 8).toFixed(3)}`);
+  while (rows.join('\n').length < size)
+    rows.push(`T${seed % 10000}-${i++},GILT 4.25% 2032,${i % 2 ? 'BUY' : 'SELL'},${(i * 250000) % 5000000},${(98 + (i % 7) / 8).toFixed(3)}`);
   return Buffer.from(`${rows.join('\n')}\n`.slice(0, size), 'utf8');
 }
 

@@ -28,7 +28,11 @@ export async function startArchiverSimulator(input: SimulatorOptionsInput & { po
   const options = simulatorOptionsSchema.parse(input);
   const state: SimulatorState = {
     options,
-    source: new SeededItemSource({ seed: options.seed, itemsPerDay: options.itemsPerDay, largeAttachmentBytes: Math.round(options.largeAttachmentMb * 1024 * 1024) }),
+    source: new SeededItemSource({
+      seed: options.seed,
+      itemsPerDay: options.itemsPerDay,
+      largeAttachmentBytes: Math.round(options.largeAttachmentMb * 1024 * 1024),
+    }),
     random: new Random(options.seed ^ 0x5eed),
     tokens: new Map(),
     downloadAttempts: new Map(),

@@ -21,5 +21,11 @@ export interface SimulatorStats {
 }
 
 export function emptyStats(): SimulatorStats {
-  return { signIns: 0, signInsRefused: 0, pages: 0, downloads: 0, faults: { throttled: 0, serverErrors: 0, unavailable: 0, slow: 0, resets: 0, duplicates: 0, tokenExpired: 0 } };
+  return {
+    signIns: 0,
+    signInsRefused: 0,
+    pages: 0,
+    downloads: 0,
+    faults: { throttled: 0, serverErrors: 0, unavailable: 0, slow: 0, resets: 0, duplicates: 0, tokenExpired: 0 },
+  };
 }

@@ -28,9 +28,23 @@ export function seededDirectory(): DirectoryUser[] {
     .map((e) => {
       const mail = e.email!;
       const upn = mail.replace('@contoso.example', '@contoso.onmicrosoft.example');
-      return { id: idOf(upn), displayName: e.name, userPrincipalName: upn, mail, userType: 'Member' as const, hasMailbox: mail !== 'sam.contractor@contoso.example' };
+      return {
+        id: idOf(upn),
+        displayName: e.name,
+        userPrincipalName: upn,
+        mail,
+        userType: 'Member' as const,
+        hasMailbox: mail !== 'sam.contractor@contoso.example',
+      };
     });
   const guestUpn = 'partner_fabrikam.example#EXT#@contoso.onmicrosoft.example';
-  users.push({ id: idOf(guestUpn), displayName: 'Partner (Fabrikam)', userPrincipalName: guestUpn, mail: 'partner@fabrikam.example', userType: 'Guest', hasMailbox: false });
+  users.push({
+    id: idOf(guestUpn),
+    displayName: 'Partner (Fabrikam)',
+    userPrincipalName: guestUpn,
+    mail: 'partner@fabrikam.example',
+    userType: 'Guest',
+    hasMailbox: false,
+  });
   return users;
 }

@@ -5,13 +5,24 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function graphError(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function graphError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const requestId = randomUUID();
   const body = JSON.stringify({
     error: {
       code,
       message,
-      innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': String(req.headers['client-request-id'] ?? requestId) },
+      innerError: {
+        date: new Date().toISOString().replace(/\.\d{3}Z$/, ''),
+        'request-id': requestId,
+        'client-request-id': String(req.headers['client-request-id'] ?? requestId),
+      },
     },
   });
   if (res.headersSent) return void res.destroy();
@@ -26,7 +37,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export class GraphHttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }

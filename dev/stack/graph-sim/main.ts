@@ -3,4 +3,6 @@ import { flag, serveUntilSignal } from '../serve';
 import { graphSimOptionsFromEnv } from './options';
 import { startGraphSimulator } from './server';
 
-serveUntilSignal('graph simulator', () => startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: Number(flag('--port') ?? 7602), dumpDir: flag('--dump') }));
+serveUntilSignal('graph simulator', () =>
+  startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: Number(flag('--port') ?? 7602), dumpDir: flag('--dump') }),
+);

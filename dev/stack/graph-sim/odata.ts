@@ -33,6 +33,11 @@ export function parseMessageFilter(filter: string): MessageFilter {
 
 export function select<T extends Record<string, unknown>>(obj: T, selectParam: string | null): Partial<T> {
   if (!selectParam) return obj;
-  const keep = new Set(selectParam.split(',').map((s) => s.trim()).concat('id'));
+  const keep = new Set(
+    selectParam
+      .split(',')
+      .map((s) => s.trim())
+      .concat('id'),
+  );
   return Object.fromEntries(Object.entries(obj).filter(([k]) => keep.has(k) || k.startsWith('@odata'))) as Partial<T>;
 }

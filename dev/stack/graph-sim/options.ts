@@ -7,7 +7,11 @@ export const graphSimOptionsSchema = z.object({
   /** Per mailbox and app: concurrent requests, requests per 10 minutes, upload bytes per 5 minutes. */
   concurrentPerMailbox: z.coerce.number().int().min(1).default(4),
   requestsPer10Minutes: z.coerce.number().int().min(1).default(10_000),
-  uploadBytesPer5Minutes: z.coerce.number().int().min(1).default(150 * 1024 * 1024),
+  uploadBytesPer5Minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(150 * 1024 * 1024),
   retryAfterSeconds: z.coerce.number().int().min(0).default(1),
   /** Share of API requests answered 429 / 500 / 503 / 504, and cut off with no answer (timeout). */
   rate429: rate.default(0),
@@ -32,7 +36,10 @@ export type GraphSimOptionsInput = z.input<typeof graphSimOptionsSchema>;
 export function graphSimOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): GraphSimOptionsInput {
   const raw = env.GRAPH_SIM_FAULTS ?? '';
   const input: Record<string, string> = {};
-  for (const kv of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const kv of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = kv.split('=').map((s) => s.trim());
     if (!(k in graphSimOptionsSchema.shape)) throw new Error(`GRAPH_SIM_FAULTS: unknown option "${k}"`);
     input[k] = v;

@@ -36,7 +36,7 @@ export interface GraphSimulator {
   close(): Promise<void>;
 }
 
-type Route = [method: string, pattern: RegExp, handle: (ctx: SimContext, r: SimRequest, ...groups: string[]) => unknown | Promise<unknown>, mailboxRoute: boolean];
+type Route = [method: string, pattern: RegExp, handle: (ctx: SimContext, r: SimRequest, ...groups: string[]) => unknown, mailboxRoute: boolean];
 
 const seg = '([^/]+)';
 const routes: Route[] = [
@@ -52,7 +52,12 @@ const routes: Route[] = [
   ['GET', new RegExp(`^/users/${seg}/messages/${seg}$`), (c, r, u, m) => messages.getMessage(c, r, u, m), true],
   ['GET', new RegExp(`^/users/${seg}/messages/${seg}/attachments$`), (c, r, u, m) => messages.listAttachments(c, r, u, m), true],
   ['POST', new RegExp(`^/users/${seg}/messages/${seg}/attachments$`), (c, r, u, m) => [201, messages.addAttachment(c, r, u, m)], true],
-  ['POST', new RegExp(`^/users/${seg}/messages/${seg}/attachments/createUploadSession$`), (c, r, u, m) => [201, messages.createUploadSession(c, r, u, m)], true],
+  [
+    'POST',
+    new RegExp(`^/users/${seg}/messages/${seg}/attachments/createUploadSession$`),
+    (c, r, u, m) => [201, messages.createUploadSession(c, r, u, m)],
+    true,
+  ],
 ];
 
 export async function startGraphSimulator(input: GraphSimOptionsInput & { port?: number; users?: DirectoryUser[] } = {}): Promise<GraphSimulator> {
@@ -163,11 +168,13 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
   function injectFault(req: IncomingMessage, res: ServerResponse): boolean {
     const roll = random.next();
     let edge = options.rate429;
-    if (roll < edge) return void graphError(req, res, 429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(options.retryAfterSeconds) }), true;
-    if (roll < (edge += options.rate500)) return void graphError(req, res, 500, 'InternalServerError', 'Simulated server error.'), true;
-    if (roll < (edge += options.rate503)) return void graphError(req, res, 503, 'ServiceUnavailable', 'Simulated outage.', { 'Retry-After': String(options.retryAfterSeconds) }), true;
-    if (roll < (edge += options.rate504)) return void graphError(req, res, 504, 'GatewayTimeout', 'Simulated gateway timeout.'), true;
-    if (roll < (edge += options.rateTimeout)) {
+    if (roll < edge)
+      return (void graphError(req, res, 429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(options.retryAfterSeconds) }), true);
+    if (roll < (edge += options.rate500)) return (void graphError(req, res, 500, 'InternalServerError', 'Simulated server error.'), true);
+    if (roll < (edge += options.rate503))
+      return (void graphError(req, res, 503, 'ServiceUnavailable', 'Simulated outage.', { 'Retry-After': String(options.retryAfterSeconds) }), true);
+    if (roll < (edge += options.rate504)) return (void graphError(req, res, 504, 'GatewayTimeout', 'Simulated gateway timeout.'), true);
+    if (roll < edge + options.rateTimeout) {
       // No answer at all: the connection drops, as a timed-out request does.
       res.socket?.destroy();
       return true;
@@ -186,7 +193,9 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
       return sendJson(res, 200, {
         value: [...store.mailboxes.entries()].map(([id, mb]) => ({
           user: nameOf(id),
-          folders: [...mb.folders.values()].map((f) => ({ displayName: f.displayName, messages: [...mb.messages.values()].filter((m) => m.folderId === f.id).length })).filter((f) => f.messages > 0),
+          folders: [...mb.folders.values()]
+            .map((f) => ({ displayName: f.displayName, messages: [...mb.messages.values()].filter((m) => m.folderId === f.id).length }))
+            .filter((f) => f.messages > 0),
         })),
       });
     }

@@ -75,7 +75,21 @@ export class SimStore {
       const root = newId('root');
       for (const name of WELL_KNOWN) {
         const id = newId(name);
-        m.folders.set(id, { id, displayName: name === 'inbox' ? 'Inbox' : name === 'drafts' ? 'Drafts' : name === 'sentitems' ? 'Sent Items' : name === 'deleteditems' ? 'Deleted Items' : 'Archive', parentFolderId: root, wellKnownName: name });
+        m.folders.set(id, {
+          id,
+          displayName:
+            name === 'inbox'
+              ? 'Inbox'
+              : name === 'drafts'
+                ? 'Drafts'
+                : name === 'sentitems'
+                  ? 'Sent Items'
+                  : name === 'deleteditems'
+                    ? 'Deleted Items'
+                    : 'Archive',
+          parentFolderId: root,
+          wellKnownName: name,
+        });
       }
       this.mailboxes.set(userId, m);
     }
@@ -106,11 +120,19 @@ export class SimStore {
     const store = new SimStore();
     const file = join(dir, 'state.json');
     if (!existsSync(file)) return store;
-    const state = JSON.parse(readFileSync(file, 'utf8')) as { mailboxes: { userId: string; folders: StoredFolder[]; messages: (Omit<StoredMessage, 'attachments'> & { attachments: Omit<StoredAttachment, 'content'>[] })[] }[] };
+    const state = JSON.parse(readFileSync(file, 'utf8')) as {
+      mailboxes: {
+        userId: string;
+        folders: StoredFolder[];
+        messages: (Omit<StoredMessage, 'attachments'> & { attachments: Omit<StoredAttachment, 'content'>[] })[];
+      }[];
+    };
     for (const mb of state.mailboxes) {
       store.mailboxes.set(mb.userId, {
         folders: new Map(mb.folders.map((f) => [f.id, f])),
-        messages: new Map(mb.messages.map((m) => [m.id, { ...m, attachments: m.attachments.map((a) => ({ ...a, content: readFileSync(join(dir, 'attachments', a.id)) })) }])),
+        messages: new Map(
+          mb.messages.map((m) => [m.id, { ...m, attachments: m.attachments.map((a) => ({ ...a, content: readFileSync(join(dir, 'attachments', a.id)) })) }]),
+        ),
       });
     }
     return store;

@@ -97,7 +97,7 @@ export class BlobReceipts {
   async all(functionName: string): Promise<Map<string, Receipt>> {
     const map = new Map<string, Receipt>();
     const rows = this.table.listEntities<Receipt>({ queryOptions: { filter: odata`PartitionKey eq ${functionName}` } });
-    for await (const r of rows) map.set(decodeURIComponent(r.rowKey as string), r as Receipt);
+    for await (const r of rows) map.set(decodeURIComponent(r.rowKey), r);
     return map;
   }
 }

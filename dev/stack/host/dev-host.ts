@@ -46,7 +46,12 @@ export function functionFiles(appRoot: string): string[] {
   const dir = join(appRoot, dirname(main));
   const pattern = basename(main);
   if (!pattern.includes('*')) return [join(appRoot, main)];
-  const regex = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^/]*')}$`,
+  );
   return readdirSync(dir)
     .filter((f) => regex.test(f))
     .sort()
@@ -56,6 +61,7 @@ export function functionFiles(appRoot: string): string[] {
 /** Loads the app's function files and returns every function they registered. */
 export function loadFunctions(files: readonly string[]): Map<string, RegisteredFunction> {
   const registry = installFunctionsCore();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the host loads function files as the worker does
   for (const file of files) require(file);
   return registry.functions;
 }
@@ -72,7 +78,10 @@ export class DevHost extends EventEmitter {
   private readonly functions: RegisteredFunction[];
   private started = false;
 
-  constructor(registered: Map<string, RegisteredFunction>, private readonly options: DevHostOptions) {
+  constructor(
+    registered: Map<string, RegisteredFunction>,
+    private readonly options: DevHostOptions,
+  ) {
     super();
     this.env = options.env ?? process.env;
     const config = readHostConfig(join(options.appRoot, 'host.json'));
@@ -103,7 +112,7 @@ export class DevHost extends EventEmitter {
       const type = fn.trigger.type.toLowerCase();
       if (type === 'queuetrigger') this.addQueueTrigger(fn);
       else if (type === 'timertrigger') this.addTimerTrigger(fn);
-      else if (type === 'blobtrigger') await this.addBlobTrigger(fn);
+      else if (type === 'blobtrigger') this.addBlobTrigger(fn);
       else throw new Error(`function "${fn.name}": the dev host does not run ${fn.trigger.type} triggers`);
     }
     for (const l of this.queueListeners) l.start();
@@ -187,7 +196,7 @@ export class DevHost extends EventEmitter {
     if (fn.trigger.runOnStartup === true) void this.invoker.invoke(fn, timer.input(), {}).catch(() => undefined);
   }
 
-  private async addBlobTrigger(fn: RegisteredFunction): Promise<void> {
+  private addBlobTrigger(fn: RegisteredFunction): void {
     const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
     this.blobPaths.set(fn.name, path);
     const storage = this.storageFor(fn.trigger.connection);
@@ -236,7 +245,7 @@ export class DevHost extends EventEmitter {
     const properties = await blob.download();
     if (normalizeEtag(properties.etag) !== normalizeEtag(item.etag)) {
       // Changed since it was queued: the scanner queues the new version; this one is superseded.
-      await properties.readableStreamBody?.resume();
+      properties.readableStreamBody?.resume();
       return;
     }
     const content = await buffer(properties.readableStreamBody!);

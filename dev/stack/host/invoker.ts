@@ -45,9 +45,9 @@ export class Invoker extends EventEmitter {
       functionName: fn.name,
       triggerMetadata,
       options: {
-        trigger: trigger as never,
-        extraInputs: Object.values(fn.bindings).filter((b) => b !== trigger && b.direction === 'in') as never,
-        extraOutputs: Object.values(fn.bindings).filter((b) => b.direction === 'out') as never,
+        trigger: trigger,
+        extraInputs: Object.values(fn.bindings).filter((b) => b !== trigger && b.direction === 'in'),
+        extraOutputs: Object.values(fn.bindings).filter((b) => b.direction === 'out'),
       },
       logHandler: (level, ...args) => this.logSink(level as LogLevel, fn.name, args.map(String).join(' ')),
     });

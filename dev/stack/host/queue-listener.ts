@@ -102,12 +102,15 @@ export class QueueListener {
   private async process(message: DequeuedMessageItem, leaseSeconds: number): Promise<void> {
     const { queue, poisonQueue, config } = this.options;
     let popReceipt = message.popReceipt;
-    const renew = setInterval(() => {
-      queue
-        .updateMessage(message.messageId, popReceipt, undefined, leaseSeconds)
-        .then((r) => (popReceipt = r.popReceipt ?? popReceipt))
-        .catch((err: Error) => this.options.onError?.(err));
-    }, (leaseSeconds * 1000) / 2);
+    const renew = setInterval(
+      () => {
+        queue
+          .updateMessage(message.messageId, popReceipt, undefined, leaseSeconds)
+          .then((r) => (popReceipt = r.popReceipt ?? popReceipt))
+          .catch((err: Error) => this.options.onError?.(err));
+      },
+      (leaseSeconds * 1000) / 2,
+    );
     const meta: QueueMessageMeta = {
       id: message.messageId,
       dequeueCount: message.dequeueCount,

@@ -67,7 +67,9 @@ export class TimerListener {
       const input = this.input();
       this.last = due;
       // Errors are reported by the invoker; the schedule goes on regardless, as in the host.
-      this.fire(input).catch(() => undefined).finally(() => this.arm());
+      this.fire(input)
+        .catch(() => undefined)
+        .finally(() => this.arm());
     }, wait);
   }
 }

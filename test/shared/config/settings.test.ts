@@ -26,11 +26,14 @@ function problemsOf(env: Record<string, string | undefined>): { setting: string;
 describe('app settings', () => {
   it('accepts a valid environment and applies the product defaults', () => {
     const s = loadSettings(base);
-    assert.deepEqual(s.connectors.map((c) => [c.id, c.product, c.folderName]), [
-      ['enterprise', 'enterprise-number', 'Enterprise Number Archiver'],
-      ['o2', 'o2-network', 'O2 SMS and Voice Network Archiver'],
-      ['whatsapp', 'whatsapp', 'WhatsApp Archiver'],
-    ]);
+    assert.deepEqual(
+      s.connectors.map((c) => [c.id, c.product, c.folderName]),
+      [
+        ['enterprise', 'enterprise-number', 'Enterprise Number Archiver'],
+        ['o2', 'o2-network', 'O2 SMS and Voice Network Archiver'],
+        ['whatsapp', 'whatsapp', 'WhatsApp Archiver'],
+      ],
+    );
     const c = s.connectors[0];
     assert.equal(c.enabled, true);
     assert.equal(c.autoMapping, true);

@@ -15,7 +15,10 @@ describe('converter golden messages (one per item type of the seed products)', (
   it('covers every item type of enterprise-number, o2-network and whatsapp', () => {
     for (const id of ['enterprise-number', 'o2-network', 'whatsapp']) {
       const types = Object.keys(products.find((p) => p.id === id)!.itemTypes).sort();
-      const covered = fixtureItems.filter((f) => f.product === id).map((f) => f.raw.type as string).sort();
+      const covered = fixtureItems
+        .filter((f) => f.product === id)
+        .map((f) => f.raw.type as string)
+        .sort();
       assert.deepEqual(covered, types, id);
     }
   });
@@ -35,13 +38,19 @@ describe('converter golden messages (one per item type of the seed products)', (
       assert.equal(parsed.messageId, plan.messageId);
       assert.equal(new Date(parsed.date!).toISOString(), new Date(fixture.raw.timestamp as string).toISOString().replace(/\.\d{3}Z$/, '.000Z'));
       assert.deepEqual(parsed.from, { address: plan.from.address, name: plan.from.name });
-      assert.deepEqual(parsed.to?.map((a) => ({ address: (a as { address: string }).address, name: a.name })), plan.to.map((a) => ({ address: a.address, name: a.name })));
+      assert.deepEqual(
+        parsed.to?.map((a) => ({ address: (a as { address: string }).address, name: a.name })),
+        plan.to.map((a) => ({ address: a.address, name: a.name })),
+      );
       const header = (n: string) => parsed.headers.find((h) => h.key === n.toLowerCase())?.value;
       assert.equal(header('X-MobileArchive-Item-Id'), encodeURIComponent(fixture.raw.id as string));
       assert.equal(header('X-MobileArchive-Participants'), (fixture.raw.participants as { number: string }[]).map((p) => p.number).join(', '));
       assert.equal(header('X-MobileArchive-Raw-SHA256'), plan.auditHeaders.find(([k]) => k === 'X-MobileArchive-Raw-SHA256')![1]);
       if (fixture.raw.text) assert.ok(parsed.text!.replace(/\r\n/g, '\n').includes(fixture.raw.text as string), 'message text in the body');
-      for (const kept of [(fixture.raw.deleted as { originalText?: string } | null)?.originalText, (fixture.raw.edited as { previousText?: string } | null)?.previousText]) {
+      for (const kept of [
+        (fixture.raw.deleted as { originalText?: string } | null)?.originalText,
+        (fixture.raw.edited as { previousText?: string } | null)?.previousText,
+      ]) {
         if (kept) assert.ok(parsed.text!.includes(kept), 'deleted/edited text shown');
       }
       assert.equal(parsed.attachments.length, fixture.attachments.length);

@@ -9,29 +9,87 @@ import { oneLine, wellFormed } from '../../../shared/mime/encoding';
 /** Strings that go for the seams: CR, LF, NUL, quotes, semicolons, encoded-word markers, RTL, emoji, lone surrogates. */
 const nasty = fc.string({
   unit: fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('\r', '\n', '\r\n', '\u0000', '"', ';', ':', '\\', '=?', '?=', '<', '>', ',', '--', '\t', ' ', '\u2028', '\u202e', '😀', 'é', '漢', '\ud800') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '\r',
+        '\n',
+        '\r\n',
+        '\u0000',
+        '"',
+        ';',
+        ':',
+        '\\',
+        '=?',
+        '?=',
+        '<',
+        '>',
+        ',',
+        '--',
+        '\t',
+        ' ',
+        '\u2028',
+        '\u202e',
+        '😀',
+        'é',
+        '漢',
+        '\ud800',
+      ),
+    },
     { weight: 5, arbitrary: fc.string({ unit: 'binary', maxLength: 3 }) },
   ),
   maxLength: 400,
 });
 
 const TOP_LEVEL_HEADERS = [
-  'date', 'from', 'to', 'message-id', 'subject', 'mime-version', 'in-reply-to', 'references', 'thread-topic', 'thread-index',
-  'x-mobilearchive-connector', 'x-mobilearchive-product', 'x-mobilearchive-item-type', 'x-mobilearchive-item-id', 'x-mobilearchive-timestamp',
-  'x-mobilearchive-direction', 'x-mobilearchive-sender', 'x-mobilearchive-participants', 'x-mobilearchive-conversation-id',
-  'x-mobilearchive-raw-blob', 'x-mobilearchive-raw-sha256', 'content-type',
+  'date',
+  'from',
+  'to',
+  'message-id',
+  'subject',
+  'mime-version',
+  'in-reply-to',
+  'references',
+  'thread-topic',
+  'thread-index',
+  'x-mobilearchive-connector',
+  'x-mobilearchive-product',
+  'x-mobilearchive-item-type',
+  'x-mobilearchive-item-id',
+  'x-mobilearchive-timestamp',
+  'x-mobilearchive-direction',
+  'x-mobilearchive-sender',
+  'x-mobilearchive-participants',
+  'x-mobilearchive-conversation-id',
+  'x-mobilearchive-raw-blob',
+  'x-mobilearchive-raw-sha256',
+  'content-type',
 ].sort();
 
-const normalizeText = (s: string) => wellFormed(s).replace(/\u0000/g, '\uFFFD').replace(/\r\n|\r/g, '\n');
+const normalizeText = (s: string) =>
+  wellFormed(s)
+    .replace(/\u0000/g, '\uFFFD')
+    .replace(/\r\n|\r/g, '\n');
 
 describe('converter properties (fast-check)', () => {
   it('any text in any source field gives a valid message with exactly our headers, and round-trips', async () => {
     const base = fixtureItems.find((f) => f.raw.type === 'whatsapp-file')!;
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ id: nasty.filter((s) => s.length > 0 && s.length <= 256), senderName: nasty, otherName: nasty, conversationName: nasty, text: nasty, filename: nasty, contentType: nasty, conversationId: nasty.filter((s) => s.length > 0 && s.length <= 256), previous: nasty, email: nasty }),
+        fc.record({
+          id: nasty.filter((s) => s.length > 0 && s.length <= 256),
+          senderName: nasty,
+          otherName: nasty,
+          conversationName: nasty,
+          text: nasty,
+          filename: nasty,
+          contentType: nasty,
+          conversationId: nasty.filter((s) => s.length > 0 && s.length <= 256),
+          previous: nasty,
+          email: nasty,
+        }),
         async (f) => {
-          const raw = structuredClone(base.raw) as Record<string, any>;
+          const raw = structuredClone(base.raw) as Record<string, unknown> & { attachments: Record<string, unknown>[] };
           raw.id = f.id;
           raw.text = f.text;
           raw.conversation = { id: f.conversationId, name: f.conversationName, kind: 'group' };

@@ -15,12 +15,12 @@ function capture() {
     },
   };
   const original = globalThis.fetch;
-  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
     const headers: Record<string, string> = {};
-    new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]).forEach((v, k) => (headers[k] = v));
+    new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
     requests.push({ url: String(input instanceof Request ? input.url : input), headers });
     return new Response(JSON.stringify({ id: 'x' }), { status: 200, headers: { 'content-type': 'application/json' } });
-  }) as typeof fetch;
+  };
   return { scopes, requests, credential, restore: () => (globalThis.fetch = original) };
 }
 
@@ -28,7 +28,7 @@ describe('Graph client middleware', () => {
   let restore = () => {};
   afterEach(() => restore());
 
-  it('a GRAPH_ENDPOINT proxy gets a token for the cloud\'s Graph, a client-request-id and the SDK version header', async () => {
+  it("a GRAPH_ENDPOINT proxy gets a token for the cloud's Graph, a client-request-id and the SDK version header", async () => {
     const c = capture();
     restore = c.restore;
     const graph = { nationalCloud: 'usgov' as const, endpoint: 'https://graph-proxy.contoso.example', authority: nationalClouds.usgov.authority };
@@ -46,11 +46,14 @@ describe('Graph client middleware', () => {
     const c = capture();
     restore = c.restore;
     let calls = 0;
-    globalThis.fetch = (async (input: string | URL | Request) => {
+    globalThis.fetch = async (input: string | URL | Request) => {
       calls++;
       if (calls === 1) return new Response(null, { status: 302, headers: { location: 'https://graph.microsoft.com/v1.0/users/moved' } });
-      return new Response(JSON.stringify({ id: String(input) }), { status: 200, headers: { 'content-type': 'application/json' } });
-    }) as typeof fetch;
+      return new Response(JSON.stringify({ id: input instanceof Request ? input.url : input.toString() }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    };
     const graph = { nationalCloud: 'global' as const, endpoint: nationalClouds.global.graph, authority: nationalClouds.global.authority };
     const body = (await createGraphClient(graph, { maxRetryAfterSeconds: 5, credential: c.credential }).api('/users/old').get()) as { id: string };
     assert.equal(calls, 2);

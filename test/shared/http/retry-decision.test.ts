@@ -27,7 +27,8 @@ describe('retry decisions', () => {
   });
 
   it('never repeats an answer that will not change (4xx other than 429, 501)', () => {
-    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 501]) assert.deepEqual(decideRetry({ attempt: 0, idempotent: true, status }, options), { retry: false }, String(status));
+    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 501])
+      assert.deepEqual(decideRetry({ attempt: 0, idempotent: true, status }, options), { retry: false }, String(status));
   });
 
   it('backs off exponentially with jitter, within bounds', () => {
@@ -47,7 +48,11 @@ describe('retry decisions', () => {
 
 describe('one failure shape for every client', () => {
   it('reads Azure SDK, Graph SDK and our own errors alike', () => {
-    const restError = Object.assign(new Error('The specified blob already exists.'), { statusCode: 409, code: 'BlobAlreadyExists', response: { headers: new Headers() } });
+    const restError = Object.assign(new Error('The specified blob already exists.'), {
+      statusCode: 409,
+      code: 'BlobAlreadyExists',
+      response: { headers: new Headers() },
+    });
     const graphError = Object.assign(new Error('Mailbox not enabled'), { statusCode: 404, code: 'MailboxNotEnabledForRESTAPI', headers: new Headers() });
     const rewrapped = Object.assign(new Error('socket hang up'), { statusCode: -1, code: 'ECONNRESET' });
     assert.deepEqual(failureOf(restError), { status: 409, code: 'BlobAlreadyExists', retryAfterSeconds: undefined });

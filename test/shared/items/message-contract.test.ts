@@ -53,7 +53,12 @@ describe('the converted message carries what the importer needs (participants, e
   });
 
   it('a message without the item headers is refused with the header named', async () => {
-    const message = await readItemMessage(Buffer.from('From: a@contoso.example\r\nTo: b@contoso.example\r\nDate: Sat, 21 Nov 2026 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\nhello\r\n'));
-    assert.throws(() => itemOfMessage(message), (err: Error) => err instanceof BadItemMessageError && /X-MobileArchive-Participants/.test(err.message));
+    const message = await readItemMessage(
+      Buffer.from('From: a@contoso.example\r\nTo: b@contoso.example\r\nDate: Sat, 21 Nov 2026 00:00:00 +0000\r\nMessage-ID: <x@y>\r\n\r\nhello\r\n'),
+    );
+    assert.throws(
+      () => itemOfMessage(message),
+      (err: Error) => err instanceof BadItemMessageError && /X-MobileArchive-Participants/.test(err.message),
+    );
   });
 });

@@ -11,8 +11,8 @@ describe('planWindow', () => {
   it('first run: the lookback before now minus the lag, to the whole second', () => {
     const plan = planWindow({ ...base, checkpoint: undefined });
     assert.equal(plan.action, 'dispatch');
-    assert.equal(iso(plan.window!.to), '2026-03-10T01:00:00.000Z');
-    assert.equal(iso(plan.window!.from), '2026-03-09T01:00:00.000Z');
+    assert.equal(iso(plan.window.to), '2026-03-10T01:00:00.000Z');
+    assert.equal(iso(plan.window.from), '2026-03-09T01:00:00.000Z');
   });
 
   it('first run honours a configured start for backfill', () => {
@@ -24,15 +24,22 @@ describe('planWindow', () => {
     const checkpoint: Checkpoint = { connectorId: 'o2', watermark: new Date('2026-03-06T01:00:00Z'), etag: 'e' };
     const plan = planWindow({ ...base, checkpoint });
     assert.equal(plan.action, 'dispatch');
-    assert.equal(iso(plan.window!.from), '2026-03-06T01:00:00.000Z');
-    assert.equal(iso(plan.window!.to), '2026-03-10T01:00:00.000Z');
+    assert.equal(iso(plan.window.from), '2026-03-06T01:00:00.000Z');
+    assert.equal(iso(plan.window.to), '2026-03-10T01:00:00.000Z');
   });
 
   it('a window still in flight blocks an overlapping one', () => {
     const checkpoint: Checkpoint = {
       connectorId: 'o2',
       watermark: new Date('2026-03-08T01:00:00Z'),
-      inFlight: { runId: 'r1', from: new Date('2026-03-08T01:00:00Z'), to: new Date('2026-03-09T01:00:00Z'), state: 'dispatched', claimedAt: new Date('2026-03-09T02:00:00Z'), leaseUntil: new Date('2026-03-10T03:00:00Z') },
+      inFlight: {
+        runId: 'r1',
+        from: new Date('2026-03-08T01:00:00Z'),
+        to: new Date('2026-03-09T01:00:00Z'),
+        state: 'dispatched',
+        claimedAt: new Date('2026-03-09T02:00:00Z'),
+        leaseUntil: new Date('2026-03-10T03:00:00Z'),
+      },
       etag: 'e',
     };
     const plan = planWindow({ ...base, checkpoint });
@@ -40,13 +47,27 @@ describe('planWindow', () => {
   });
 
   it('a claim left unsent by a crashed scheduler is sent again with its run id', () => {
-    const inFlight = { runId: 'r1', from: new Date('2026-03-08T01:00:00Z'), to: new Date('2026-03-09T01:00:00Z'), state: 'claimed' as const, claimedAt: new Date(now.getTime() - STALE_CLAIM_MS), leaseUntil: new Date('2026-03-10T03:00:00Z') };
+    const inFlight = {
+      runId: 'r1',
+      from: new Date('2026-03-08T01:00:00Z'),
+      to: new Date('2026-03-09T01:00:00Z'),
+      state: 'claimed' as const,
+      claimedAt: new Date(now.getTime() - STALE_CLAIM_MS),
+      leaseUntil: new Date('2026-03-10T03:00:00Z'),
+    };
     const plan = planWindow({ ...base, checkpoint: { connectorId: 'o2', inFlight, etag: 'e' } });
     assert.deepEqual(plan, { action: 'redispatch', window: { from: inFlight.from, to: inFlight.to }, runId: 'r1' });
   });
 
   it('a fresh claim belongs to a scheduler that is sending it right now: skip', () => {
-    const inFlight = { runId: 'r1', from: new Date('2026-03-08T01:00:00Z'), to: new Date('2026-03-09T01:00:00Z'), state: 'claimed' as const, claimedAt: new Date(now.getTime() - 1000), leaseUntil: new Date('2026-03-10T03:00:00Z') };
+    const inFlight = {
+      runId: 'r1',
+      from: new Date('2026-03-08T01:00:00Z'),
+      to: new Date('2026-03-09T01:00:00Z'),
+      state: 'claimed' as const,
+      claimedAt: new Date(now.getTime() - 1000),
+      leaseUntil: new Date('2026-03-10T03:00:00Z'),
+    };
     const plan = planWindow({ ...base, checkpoint: { connectorId: 'o2', inFlight, etag: 'e' } });
     assert.equal(plan.action, 'skip');
   });
@@ -55,12 +76,19 @@ describe('planWindow', () => {
     const checkpoint: Checkpoint = {
       connectorId: 'o2',
       watermark: new Date('2026-03-08T01:00:00Z'),
-      inFlight: { runId: 'r1', from: new Date('2026-03-08T01:00:00Z'), to: new Date('2026-03-09T01:00:00Z'), state: 'dispatched', claimedAt: new Date('2026-03-09T02:00:00Z'), leaseUntil: new Date('2026-03-10T01:59:59Z') },
+      inFlight: {
+        runId: 'r1',
+        from: new Date('2026-03-08T01:00:00Z'),
+        to: new Date('2026-03-09T01:00:00Z'),
+        state: 'dispatched',
+        claimedAt: new Date('2026-03-09T02:00:00Z'),
+        leaseUntil: new Date('2026-03-10T01:59:59Z'),
+      },
       etag: 'e',
     };
     const plan = planWindow({ ...base, checkpoint });
     assert.equal(plan.action, 'dispatch');
-    assert.equal(iso(plan.window!.from), '2026-03-08T01:00:00.000Z');
+    assert.equal(iso(plan.window.from), '2026-03-08T01:00:00.000Z');
   });
 
   it('the lag keeps the window clear of items the archiver may still be ingesting', () => {

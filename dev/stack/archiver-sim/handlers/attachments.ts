@@ -21,7 +21,11 @@ export async function handleDownload(id: string, req: IncomingMessage, res: Serv
   state.downloadAttempts.set(id, attempts);
   const cutAt = attempts <= state.options.faults.resetDownloads ? offset + Math.floor((attachment.size - offset) / 2) : undefined;
 
-  const headers: Record<string, string | number> = { 'Content-Type': attachment.contentType, 'Content-Length': attachment.size - offset, 'Accept-Ranges': 'bytes' };
+  const headers: Record<string, string | number> = {
+    'Content-Type': attachment.contentType,
+    'Content-Length': attachment.size - offset,
+    'Accept-Ranges': 'bytes',
+  };
   if (offset > 0) headers['Content-Range'] = `bytes ${offset}-${attachment.size - 1}/${attachment.size}`;
   res.writeHead(offset > 0 ? 206 : 200, headers);
   state.stats.downloads++;

@@ -15,7 +15,8 @@ export async function handleListItems(url: URL, product: string, _req: IncomingM
   if (!state.source.products().includes(product)) return errors.notFound(res, `unknown product ${product}`);
   const from = new Date(url.searchParams.get('from') ?? '');
   const to = new Date(url.searchParams.get('to') ?? '');
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) return errors.badRequest(res, 'from and to must be ISO timestamps with from < to');
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to)
+    return errors.badRequest(res, 'from and to must be ISO timestamps with from < to');
   const limit = Number(url.searchParams.get('limit') ?? 100);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return errors.badRequest(res, `limit must be 1..${MAX_LIMIT}`);
   let offset = 0;
@@ -33,7 +34,10 @@ export async function handleListItems(url: URL, product: string, _req: IncomingM
   const items = await state.source.listWindow(product, from, to);
   const start = offset > 0 && state.options.faults.duplicatesAcrossPages ? offset - 1 : offset;
   const page = items.slice(start, offset + limit);
-  const next = offset + limit < items.length ? Buffer.from(JSON.stringify({ from: from.toISOString(), to: to.toISOString(), offset: offset + limit } satisfies Cursor)).toString('base64url') : undefined;
+  const next =
+    offset + limit < items.length
+      ? Buffer.from(JSON.stringify({ from: from.toISOString(), to: to.toISOString(), offset: offset + limit } satisfies Cursor)).toString('base64url')
+      : undefined;
   if (start < offset) state.stats.faults.duplicates++;
   state.stats.pages++;
   const body = Buffer.from(page.map((i) => `${i.line}\n`).join(''), 'utf8');

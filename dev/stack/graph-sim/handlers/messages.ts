@@ -77,16 +77,21 @@ function parseJson(r: SimRequest): Record<string, unknown> {
   }
 }
 
+/** A string property of a request body, or the fallback when it is absent or not a string. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
 function fileAttachment(raw: Record<string, unknown>): StoredAttachment {
   if (raw['@odata.type'] !== '#microsoft.graph.fileAttachment') throw badRequest('Only file attachments are supported here.', 'ErrorInvalidProperty');
-  const content = Buffer.from(String(raw.contentBytes ?? ''), 'base64');
+  const content = Buffer.from(text(raw.contentBytes, ''), 'base64');
   if (content.length >= SMALL_ATTACHMENT_LIMIT) {
     throw new GraphHttpError(413, 'ErrorAttachmentSizeLimitExceeded', 'Attachments of 3 MB or more must be uploaded with an upload session.');
   }
   return {
     id: newId('AAMkAtt'),
-    name: String(raw.name ?? 'attachment'),
-    contentType: String(raw.contentType ?? 'application/octet-stream'),
+    name: text(raw.name, 'attachment'),
+    contentType: text(raw.contentType, 'application/octet-stream'),
     size: content.length,
     isInline: raw.isInline === true,
     contentId: typeof raw.contentId === 'string' ? raw.contentId : null,
@@ -97,7 +102,8 @@ function fileAttachment(raw: Record<string, unknown>): StoredAttachment {
 function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: boolean): StoredMessage {
   const props = Array.isArray(body.singleValueExtendedProperties) ? (body.singleValueExtendedProperties as { id: string; value: string }[]) : [];
   for (const p of props) {
-    if (typeof p?.id !== 'string' || typeof p?.value !== 'string') throw badRequest('Each singleValueExtendedProperty needs a string id and value.', 'ErrorInvalidProperty');
+    if (typeof p?.id !== 'string' || typeof p?.value !== 'string')
+      throw badRequest('Each singleValueExtendedProperty needs a string id and value.', 'ErrorInvalidProperty');
   }
   const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
   const flagsText = prop('Integer 0x0E07') ?? prop('Integer 0x0e07');
@@ -115,11 +121,11 @@ function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: b
     id: newId(),
     folderId,
     createdDateTime: now,
-    receivedDateTime: isDraft ? now : time('SystemTime 0x0E06') ?? now,
-    sentDateTime: isDraft ? null : time('SystemTime 0x0039') ?? null,
+    receivedDateTime: isDraft ? now : (time('SystemTime 0x0E06') ?? now),
+    sentDateTime: isDraft ? null : (time('SystemTime 0x0039') ?? null),
     isDraft,
     isRead: flags !== undefined && (flags & MSGFLAG_READ) !== 0,
-    subject: String(body.subject ?? ''),
+    subject: text(body.subject, ''),
     internetMessageId: typeof body.internetMessageId === 'string' ? body.internetMessageId : null,
     from: body.from ?? null,
     toRecipients: Array.isArray(body.toRecipients) ? body.toRecipients : [],
@@ -133,7 +139,8 @@ function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: b
 
 async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Promise<StoredMessage> {
   const text = base64.toString('ascii').replace(/\s+/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length === 0) throw badRequest('The MIME content must be base64-encoded.', 'ErrorMimeContentInvalidBase64String');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length === 0)
+    throw badRequest('The MIME content must be base64-encoded.', 'ErrorMimeContentInvalidBase64String');
   const email = await PostalMime.parse(Buffer.from(text, 'base64'));
   const now = new Date().toISOString();
   const addr = (a: { name?: string; address?: string } | undefined) => (a?.address ? { emailAddress: { name: a.name ?? '', address: a.address } } : null);
@@ -147,14 +154,22 @@ async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Pro
     isRead: !isDraft,
     subject: email.subject ?? '',
     internetMessageId: email.messageId ?? null,
-    from: addr(email.from as { name?: string; address?: string } | undefined),
+    from: addr(email.from),
     toRecipients: (email.to ?? []).map((a) => addr(a as { name?: string; address?: string })).filter(Boolean),
     ccRecipients: (email.cc ?? []).map((a) => addr(a as { name?: string; address?: string })).filter(Boolean),
     body: email.html ? { contentType: 'html', content: email.html } : { contentType: 'text', content: email.text ?? '' },
     singleValueExtendedProperties: [],
     attachments: email.attachments.map((a) => {
       const content = Buffer.from(a.content as ArrayBuffer);
-      return { id: newId('AAMkAtt'), name: a.filename ?? 'attachment', contentType: a.mimeType, size: content.length, isInline: a.disposition === 'inline', contentId: a.contentId ?? null, content };
+      return {
+        id: newId('AAMkAtt'),
+        name: a.filename ?? 'attachment',
+        contentType: a.mimeType,
+        size: content.length,
+        isInline: a.disposition === 'inline',
+        contentId: a.contentId ?? null,
+        content,
+      };
     }),
     createdBy: isDraft ? 'mime-draft' : 'importMime',
   };
@@ -238,7 +253,8 @@ export function createUploadSession(ctx: SimContext, r: SimRequest, user: string
   if (item.attachmentType !== 'file' || typeof item.name !== 'string' || !Number.isInteger(size)) {
     throw badRequest('AttachmentItem needs attachmentType "file", a name and a size.', 'ErrorInvalidProperty');
   }
-  if (size < SMALL_ATTACHMENT_LIMIT) throw badRequest('Attachment size must be greater than the minimum size.', 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
+  if (size < SMALL_ATTACHMENT_LIMIT)
+    throw badRequest('Attachment size must be greater than the minimum size.', 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
   if (size > LARGE_ATTACHMENT_LIMIT) throw new GraphHttpError(413, 'ErrorAttachmentSizeLimitExceeded', 'The attachment exceeds the maximum size of 150 MB.');
   const token = randomBytes(24).toString('base64url');
   const expires = Date.now() + ctx.options.uploadSessionMinutes * 60_000;

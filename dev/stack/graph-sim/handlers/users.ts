@@ -24,7 +24,12 @@ export function listUsers(ctx: SimContext, r: SimRequest) {
 
 export function getUser(ctx: SimContext, r: SimRequest, idOrUpn: string) {
   const u = findUser(ctx, idOrUpn);
-  if (!u) throw new GraphHttpError(404, 'Request_ResourceNotFound', `Resource '${decodeURIComponent(idOrUpn)}' does not exist or one of its queried reference-property objects are not present.`);
+  if (!u)
+    throw new GraphHttpError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${decodeURIComponent(idOrUpn)}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   return select(userView(u), r.url.searchParams.get('$select'));
 }
 

@@ -49,23 +49,27 @@ describe('npm start (the real entry point)', () => {
     const first = spawn(process.execPath, [startScript, '--data-dir', dataDir], { env, stdio: 'ignore' });
     try {
       const blobs = BlobServiceClient.fromConnectionString(connectionStringFor(ports)).getContainerClient(containers.rawItems);
-      await waitUntil('the first session has stored some items', async () => {
-        try {
-          let n = 0;
-          for await (const _ of blobs.listBlobsFlat()) n++;
-          return n >= 5;
-        } catch {
-          return false;
-        }
-      }, 60_000);
+      await waitUntil(
+        'the first session has stored some items',
+        async () => {
+          try {
+            let n = 0;
+            for await (const _ of blobs.listBlobsFlat()) n++;
+            return n >= 5;
+          } catch {
+            return false;
+          }
+        },
+        60_000,
+      );
     } finally {
       await kill(first);
     }
 
     const second = spawn(process.execPath, [startScript, '--once', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    second.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    second.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    second.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    second.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const code = await new Promise<number | null>((resolve) => second.once('exit', resolve));
     assert.equal(code, 0, output);
 
@@ -74,21 +78,31 @@ describe('npm start (the real entry point)', () => {
 
     // What landed in the simulated mailboxes: each reported copy once, received (not a draft), in its connector's folder.
     const state = JSON.parse(readFileSync(join(dataDir, 'graph-sim', 'state', 'state.json'), 'utf8')) as {
-      mailboxes: { folders: { id: string; displayName: string }[]; messages: { folderId: string; isDraft: boolean; receivedDateTime: string; singleValueExtendedProperties: { value: string }[] }[] }[];
+      mailboxes: {
+        folders: { id: string; displayName: string }[];
+        messages: { folderId: string; isDraft: boolean; receivedDateTime: string; singleValueExtendedProperties: { value: string }[] }[];
+      }[];
     };
     const landed = state.mailboxes.flatMap((mb) => mb.messages.map((m) => ({ ...m, folder: mb.folders.find((f) => f.id === m.folderId)?.displayName })));
     const imported = Object.values(report.connectors).reduce((n, c) => n + c.imported, 0);
     assert.ok(imported > 0);
     assert.equal(landed.length, imported, 'one message per reported mailbox copy');
-    assert.ok(landed.every((m) => !m.isDraft), 'no drafts');
-    const folders = { enterprise: 'Enterprise Number Archiver', o2: 'O2 SMS and Voice Network Archiver', whatsapp: 'WhatsApp Archiver' } as Record<string, string>;
+    assert.ok(
+      landed.every((m) => !m.isDraft),
+      'no drafts',
+    );
+    const folders = { enterprise: 'Enterprise Number Archiver', o2: 'O2 SMS and Voice Network Archiver', whatsapp: 'WhatsApp Archiver' } as Record<
+      string,
+      string
+    >;
     for (const m of landed) {
       const connector = m.singleValueExtendedProperties.find((p) => /^(enterprise|o2|whatsapp):/.test(p.value))!.value.split(':')[0];
       assert.equal(m.folder, folders[connector]);
     }
     const keys = landed.map((m) => `${m.folderId}|${m.singleValueExtendedProperties.map((p) => p.value).join()}`);
     assert.equal(new Set(keys).size, keys.length, 'no item twice in a mailbox');
-    for (const items of Object.values(report.unmapped)) for (const u of items) assert.ok(u.reasons.length > 0 && u.reasons.every((r) => r.length > 0), 'unmapped items carry reasons');
+    for (const items of Object.values(report.unmapped))
+      for (const u of items) assert.ok(u.reasons.length > 0 && u.reasons.every((r) => r.length > 0), 'unmapped items carry reasons');
     const azurite = await startAzurite({ ports, location: join(dataDir, 'azurite') });
     try {
       const source = new SeededItemSource({ seed: simulatorOptionsSchema.parse({}).seed, itemsPerDay: 30, largeAttachmentBytes: 0 });
@@ -101,7 +115,11 @@ describe('npm start (the real entry point)', () => {
         const stored: string[] = [];
         const container = blobService.getContainerClient(containers.rawItems);
         for await (const b of container.listBlobsFlat({ prefix: `${connectorId}/` })) {
-          stored.push(createHash('sha256').update(await container.getBlobClient(b.name).downloadToBuffer()).digest('hex'));
+          stored.push(
+            createHash('sha256')
+              .update(await container.getBlobClient(b.name).downloadToBuffer())
+              .digest('hex'),
+          );
         }
         const hash = (s: string) => createHash('sha256').update(s).digest('hex');
         assert.deepEqual(stored.sort(), expected.map((i) => hash(i.line)).sort(), `${connectorId}: exactly the window's items`);
@@ -115,7 +133,10 @@ describe('npm start (the real entry point)', () => {
       assert.deepEqual(await names(containers.mime, /\.eml$/), await names(containers.rawItems, /\.json$/));
       // npm run export:eml writes the same set of messages to a folder.
       const exportDir = join(dataDir, 'export');
-      const exported = spawnSync(process.execPath, [join(appRoot, 'dist', 'dev', 'cli', 'export-eml.js'), exportDir, '--data-dir', dataDir], { env, encoding: 'utf8' });
+      const exported = spawnSync(process.execPath, [join(appRoot, 'dist', 'dev', 'cli', 'export-eml.js'), exportDir, '--data-dir', dataDir], {
+        env,
+        encoding: 'utf8',
+      });
       assert.equal(exported.status, 0, exported.stderr);
       const emlCount = (await names(containers.mime, /\.eml$/)).length;
       assert.match(exported.stdout, new RegExp(`exported ${emlCount} message`));

@@ -36,7 +36,8 @@ describe('converter (Azurite)', () => {
   async function store(f: FixtureItem, options: { skipAttachments?: boolean } = {}): Promise<string> {
     const raw = f.raw as { id: string; timestamp: string };
     if (!options.skipAttachments) {
-      for (const a of f.attachments) await blob(containers.rawAttachments, rawAttachmentPath(f.connectorId, raw.id, new Date(raw.timestamp), a.id)).upload(a.content, a.content.length);
+      for (const a of f.attachments)
+        await blob(containers.rawAttachments, rawAttachmentPath(f.connectorId, raw.id, new Date(raw.timestamp), a.id)).upload(a.content, a.content.length);
     }
     const line = Buffer.from(JSON.stringify(f.raw));
     const path = rawItemPath(f.connectorId, raw.id, new Date(raw.timestamp));
@@ -46,7 +47,7 @@ describe('converter (Azurite)', () => {
 
   const importJobs = () => drainQueue(services.importQueue, parseImportJob);
 
-  it('writes each item\'s golden message once and queues one import job per item', async () => {
+  it("writes each item's golden message once and queues one import job per item", async () => {
     const paths = [];
     for (const f of fixtureItems) paths.push(await store(f));
     for (const p of paths) assert.equal((await convertRawItem(p, services)).status, 'converted');
@@ -58,7 +59,10 @@ describe('converter (Azurite)', () => {
     assert.deepEqual(jobs.map((j) => j.emlPath).sort(), paths.map(emlPathOf).sort());
     assert.ok(jobs.every((j) => j.runId === RUN));
     const summary = await services.runStatus.summarize(RUN);
-    assert.equal(summary?.connectors.reduce((n, c) => n + c.converted, 0), fixtureItems.length);
+    assert.equal(
+      summary?.connectors.reduce((n, c) => n + c.converted, 0),
+      fixtureItems.length,
+    );
 
     // A repeated trigger (at-least-once delivery): nothing written or queued again.
     const before = await blob(containers.mime, emlPathOf(paths[0])).downloadToBuffer();
@@ -74,7 +78,10 @@ describe('converter (Azurite)', () => {
     // The .eml is there but never recorded that its import was queued.
     await blob(containers.mime, emlPathOf(path)).upload('partial', 7, { metadata: { runid: RUN } });
     assert.equal((await convertRawItem(path, services)).status, 'already-converted');
-    assert.deepEqual((await importJobs()).map((j) => j.itemId), ['crash-between-eml-and-queue']);
+    assert.deepEqual(
+      (await importJobs()).map((j) => j.itemId),
+      ['crash-between-eml-and-queue'],
+    );
   });
 
   it('dead-letters each bad raw item with its reason and converts the good one beside them', async () => {
@@ -111,7 +118,10 @@ describe('converter (Azurite)', () => {
     // Regression: the parser's message quoted the item's text, which is personal data.
     assert.doesNotMatch(reasonOf(notJson), /meet/);
     assert.match(reasonOf('attachment-missing'), /attachment IMG_0042\.png is missing from Blob/);
-    assert.ok(letters.every((l) => l.input.startsWith('raw-items/')), 'each dead letter says where its input is kept');
+    assert.ok(
+      letters.every((l) => l.input.startsWith('raw-items/')),
+      'each dead letter says where its input is kept',
+    );
     assert.ok(await blob(containers.mime, emlPathOf(goodPath)).exists(), 'the good item beside them converted');
     assert.ok(await blob(containers.rawItems, notJson).exists(), 'bad input is kept, not deleted');
     const summary = await services.runStatus.summarize(RUN);
@@ -126,8 +136,14 @@ describe('converter (Azurite)', () => {
     f.raw.id = 'big-recording';
     const hash = createHash('sha256');
     const upload = new PassThrough();
-    mediaStream(spec).on('data', (c: Buffer) => hash.update(c)).pipe(upload);
-    await blob(containers.rawAttachments, rawAttachmentPath('enterprise', 'big-recording', new Date(f.raw.timestamp as string), 'rec-a1')).uploadStream(upload, 4 * 1024 * 1024, 2);
+    mediaStream(spec)
+      .on('data', (c: Buffer) => hash.update(c))
+      .pipe(upload);
+    await blob(containers.rawAttachments, rawAttachmentPath('enterprise', 'big-recording', new Date(f.raw.timestamp as string), 'rec-a1')).uploadStream(
+      upload,
+      4 * 1024 * 1024,
+      2,
+    );
     const sha256 = hash.digest('hex');
     f.raw.attachments = [{ id: 'rec-a1', name: 'big.wav', contentType: 'audio/wav', size, sha256 }];
     f.attachments = [];

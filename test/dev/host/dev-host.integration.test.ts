@@ -34,7 +34,9 @@ describe('dev host', () => {
   before(async () => {
     ts = await startTestStorage();
     env = { AzureWebJobsStorage: ts.connectionString, TEST_ECHO_QUEUE: 'test-echo', TEST_TIMER_SCHEDULE: '* * * * * *' };
-    await Promise.all(['test-always-fails', 'test-always-fails-poison', 'test-echo', 'test-echo-poison'].map((q) => ts.storage.queue.getQueueClient(q).createIfNotExists()));
+    await Promise.all(
+      ['test-always-fails', 'test-always-fails-poison', 'test-echo', 'test-echo-poison'].map((q) => ts.storage.queue.getQueueClient(q).createIfNotExists()),
+    );
     await ts.storage.blob.getContainerClient('test-blobs').createIfNotExists();
   });
   after(() => ts.stop());
@@ -47,11 +49,14 @@ describe('dev host', () => {
     await host.start();
     try {
       const poison = ts.storage.queue.getQueueClient('test-always-fails-poison');
-      await waitUntil('the message is in the poison queue', async () => ((await poison.peekMessages()).peekedMessageItems.length > 0));
+      await waitUntil('the message is in the poison queue', async () => (await poison.peekMessages()).peekedMessageItems.length > 0);
       const [message] = (await poison.receiveMessages()).receivedMessageItems;
       assert.equal(message.messageText, text, 'poison message keeps the original text');
       assert.equal(calls.alwaysFails.length, hostJson.queues.maxDequeueCount);
-      assert.deepEqual(calls.alwaysFails.map((c) => c.dequeueCount), Array.from({ length: hostJson.queues.maxDequeueCount }, (_, i) => i + 1));
+      assert.deepEqual(
+        calls.alwaysFails.map((c) => c.dequeueCount),
+        Array.from({ length: hostJson.queues.maxDequeueCount }, (_, i) => i + 1),
+      );
       assert.deepEqual(calls.alwaysFails[0].body, original, 'handler gets the decoded JSON');
       const source = await ts.storage.queue.getQueueClient('test-always-fails').getProperties();
       assert.equal(source.approximateMessagesCount, 0);
@@ -67,7 +72,10 @@ describe('dev host', () => {
     await host.start();
     try {
       await host.waitForIdle({ timeoutMs: 15_000 });
-      assert.deepEqual(calls.echo.map((b) => (b as { i: number }).i).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+      assert.deepEqual(
+        calls.echo.map((b) => (b as { i: number }).i).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
     } finally {
       await host.stop();
     }
@@ -79,7 +87,7 @@ describe('dev host', () => {
     try {
       await waitUntil('the timer fired twice', () => calls.timer.length >= 2, 5000);
       assert.equal(calls.timer[0].isPastDue, false);
-      assert.ok(Date.parse(calls.timer[0].scheduleStatus!.next) > Date.parse(calls.timer[0].scheduleStatus!.last));
+      assert.ok(Date.parse(calls.timer[0].scheduleStatus.next) > Date.parse(calls.timer[0].scheduleStatus.last));
     } finally {
       await host.stop();
     }
@@ -97,7 +105,10 @@ describe('dev host', () => {
     await host.start();
     try {
       await host.waitForIdle({ timeoutMs: 15_000 });
-      assert.deepEqual(calls.blob.map((b) => [b.name, b.content, b.blobTrigger]), [['a/first.txt', 'one', 'test-blobs/a/first.txt']]);
+      assert.deepEqual(
+        calls.blob.map((b) => [b.name, b.content, b.blobTrigger]),
+        [['a/first.txt', 'one', 'test-blobs/a/first.txt']],
+      );
     } finally {
       await host.stop();
     }

@@ -2,7 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { METRIC_NAMES, countConnectorUnavailable, countItem, countReconciled, countWindowCompleted, recordPoisonMessages } from '../../../shared/telemetry/metrics';
+import {
+  METRIC_NAMES,
+  countConnectorUnavailable,
+  countItem,
+  countReconciled,
+  countWindowCompleted,
+  recordPoisonMessages,
+} from '../../../shared/telemetry/metrics';
 import { RunStatusStore } from '../../../shared/runs/run-status';
 import { tables } from '../../../shared/storage/names';
 import { startImportFixture, convertFixture, runImport, type ImportFixture } from '../../helpers/import-fixture';
@@ -30,7 +37,10 @@ describe('telemetry: custom metrics per connector and stage', () => {
     for (const rm of exporter.getMetrics()) {
       for (const sm of rm.scopeMetrics) {
         for (const m of sm.metrics) {
-          out.set(m.descriptor.name, m.dataPoints.map((p) => ({ connector: p.attributes.connector, stage: p.attributes.stage, queue: p.attributes.queue, value: p.value as number })));
+          out.set(
+            m.descriptor.name,
+            m.dataPoints.map((p) => ({ connector: p.attributes.connector, stage: p.attributes.stage, queue: p.attributes.queue, value: p.value as number })),
+          );
         }
       }
     }
@@ -73,8 +83,15 @@ describe('telemetry: custom metrics per connector and stage', () => {
     assert.ok(sum(METRIC_NAMES.throttled, 'enterprise') > 0, 'throttled responses are attributed to the connector');
     assert.equal(sum(METRIC_NAMES.windowsCompleted, 'o2'), 1);
     assert.equal(sum(METRIC_NAMES.connectorsUnavailable, 'whatsapp'), 1);
-    assert.deepEqual(got.get(METRIC_NAMES.reconciled)?.map((p) => [p.connector, p.stage, p.value]), [['o2', 'convert', 2]], 'nothing is emitted for zero');
-    assert.deepEqual(got.get(METRIC_NAMES.poisonMessages)?.map((p) => [p.queue, p.value]), [['import-jobs-poison', 3]]);
+    assert.deepEqual(
+      got.get(METRIC_NAMES.reconciled)?.map((p) => [p.connector, p.stage, p.value]),
+      [['o2', 'convert', 2]],
+      'nothing is emitted for zero',
+    );
+    assert.deepEqual(
+      got.get(METRIC_NAMES.poisonMessages)?.map((p) => [p.queue, p.value]),
+      [['import-jobs-poison', 3]],
+    );
     for (const [name, points] of got) if (name !== METRIC_NAMES.poisonMessages) for (const p of points) assert.equal(typeof p.stage, 'string');
   });
 });

@@ -58,11 +58,24 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       const before = await rawItemBlobs(f.services, 'enterprise');
       const container = f.services.storage.blob.getContainerClient(containers.rawItems);
       const etags = new Map<string, string>();
-      for await (const b of container.listBlobsFlat({ prefix: 'enterprise/' })) etags.set(b.name, b.properties.etag!);
+      for await (const b of container.listBlobsFlat({ prefix: 'enterprise/' })) etags.set(b.name, b.properties.etag);
       // Rewind the watermark to refetch the same window under a new run.
       const cp = await f.services.checkpoints.read('enterprise');
-      await f.services.checkpoints.claim('enterprise', cp, { runId: 'rerun', from: new Date('2026-03-09T00:00:00Z'), to: cp!.watermark!, state: 'dispatched', claimedAt: new Date(), leaseUntil: new Date(Date.now() + DAY) });
-      const job = { version: 1 as const, runId: 'rerun', connectorId: 'enterprise', window: { from: '2026-03-09T00:00:00.000Z', to: cp!.watermark!.toISOString() }, part: 0 };
+      await f.services.checkpoints.claim('enterprise', cp, {
+        runId: 'rerun',
+        from: new Date('2026-03-09T00:00:00Z'),
+        to: cp!.watermark!,
+        state: 'dispatched',
+        claimedAt: new Date(),
+        leaseUntil: new Date(Date.now() + DAY),
+      });
+      const job = {
+        version: 1 as const,
+        runId: 'rerun',
+        connectorId: 'enterprise',
+        window: { from: '2026-03-09T00:00:00.000Z', to: cp!.watermark!.toISOString() },
+        part: 0,
+      };
       const [result] = await runJobChain(job, f.services);
       assert.equal(result.written, 0);
       assert.ok(result.present > 0);
@@ -76,7 +89,11 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       const job = await dispatchOne(f.services, 'o2', new Date('2026-03-12T01:00:00Z'), runId());
       // A clock that jumps a minute per call: every part's time is up after its first page.
       let t = Date.parse('2026-03-12T01:00:00Z');
-      const deps = { ...f.services, settings: { ...f.services.settings, fetch: { ...f.services.settings.fetch, partSeconds: 30 } }, now: () => new Date((t += 60_000)) };
+      const deps = {
+        ...f.services,
+        settings: { ...f.services.settings, fetch: { ...f.services.settings.fetch, partSeconds: 30 } },
+        now: () => new Date((t += 60_000)),
+      };
       const first = await fetchWindowPart(job, deps);
       assert.equal(first.status, 'continued');
       // The same part delivered again (at-least-once queues): it must not start a second chain.

@@ -7,12 +7,23 @@ import { startGraphSimulator, type GraphSimulator } from '../../../dev/stack/gra
 interface Pair {
   name: string;
   source: string;
-  request: { method: string; path?: string; url?: string; json?: unknown; mime?: string; contentType?: string; headers?: Record<string, string>; bytes?: number; noAuth?: boolean };
+  request: {
+    method: string;
+    path?: string;
+    url?: string;
+    json?: unknown;
+    mime?: string;
+    contentType?: string;
+    headers?: Record<string, string>;
+    bytes?: number;
+    noAuth?: boolean;
+  };
   response: { status: number; body?: unknown; headers?: Record<string, string> };
   capture?: Record<string, string>;
 }
 
-const pairs = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'graph-parity', 'pairs.json'), 'utf8')) as { pairs: Pair[] }).pairs;
+const pairs = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'graph-parity', 'pairs.json'), 'utf8')) as { pairs: Pair[] })
+  .pairs;
 
 /** Matches actual against expected: matchers in angle brackets, arrays element by element, objects by the expected keys. */
 function match(actual: unknown, expected: unknown, path: string, fill: (s: string) => string): void {
@@ -77,11 +88,17 @@ describe('Graph simulator parity with documented Graph behaviour', () => {
 
   it('refuses requests over 4 MB, and throttles a fifth concurrent request to a mailbox with 429 and Retry-After', async () => {
     const user = sim.users.find((u) => u.hasMailbox)!;
-    const big = await fetch(`${sim.url}/v1.0/users/${user.id}/messages`, { method: 'POST', headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' }, body: JSON.stringify({ subject: 'x'.repeat(4 * 1024 * 1024) }) });
+    const big = await fetch(`${sim.url}/v1.0/users/${user.id}/messages`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ subject: 'x'.repeat(4 * 1024 * 1024) }),
+    });
     assert.equal(big.status, 413);
     sim.setOptions({ latencyMs: 200 });
     try {
-      const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${sim.url}/v1.0/users/${user.id}/mailFolders`, { headers: { Authorization: 'Bearer t' } })));
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => fetch(`${sim.url}/v1.0/users/${user.id}/mailFolders`, { headers: { Authorization: 'Bearer t' } })),
+      );
       const throttled = answers.filter((a) => a.status === 429);
       assert.equal(throttled.length, 1);
       assert.ok(Number(throttled[0].headers.get('retry-after')) >= 0);

@@ -22,7 +22,11 @@ const FOLDER = 'Enterprise Number Archiver';
 
 let n = 0;
 /** A copy of a fixture item with a fresh id, so every test imports its own item. */
-function item(type: string, change: (raw: Record<string, any>) => void = () => undefined, product = 'enterprise-number'): FixtureItem & { raw: { id: string } } {
+function item(
+  type: string,
+  change: (raw: Record<string, unknown>) => void = () => undefined,
+  product = 'enterprise-number',
+): FixtureItem & { raw: { id: string } } {
   const f = structuredClone(fixtureItems.find((x) => x.raw.type === type && x.product === product)!) as FixtureItem & { raw: { id: string } };
   f.raw.id = `${f.raw.id}-t${++n}`;
   change(f.raw);
@@ -39,7 +43,7 @@ describe('importer (Azurite + Graph simulator)', () => {
   });
   after(() => f.stop());
 
-  it('imports an item once into each mapped participant\'s mailbox, in the connector folder, as a received message with its own time', async () => {
+  it("imports an item once into each mapped participant's mailbox, in the connector folder, as a received message with its own time", async () => {
     const chat = item('chat'); // Olivia, Omar and Wei, all with mailboxes
     const job = await convertFixture(f, chat);
     const result = await runImport(f, job);
@@ -63,7 +67,10 @@ describe('importer (Azurite + Graph simulator)', () => {
   it('keeps an item that maps to nobody, with reasons, and imports it after the mapping is fixed and it is re-driven', async () => {
     const external = item('sms', (raw) => {
       raw.from = '+12025550150';
-      raw.participants = [{ number: '+12025550150', name: 'Harbor Capital', email: null }, { number: '+447700900104', name: 'Sam Contractor', email: 'sam.contractor@contoso.example' }];
+      raw.participants = [
+        { number: '+12025550150', name: 'Harbor Capital', email: null },
+        { number: '+447700900104', name: 'Sam Contractor', email: 'sam.contractor@contoso.example' },
+      ];
     });
     const job = await convertFixture(f, external);
     const result = await runImport(f, job);
@@ -80,15 +87,23 @@ describe('importer (Azurite + Graph simulator)', () => {
     const queued: ImportJob[] = [];
     const count = await redriveUnmapped('enterprise', f.services.unmapped, async (j) => void queued.push(j));
     assert.equal(count, queued.length);
-    assert.deepEqual(queued.filter((j) => j.itemId === external.raw.id).map((j) => j.attempt), [0], 'the item is queued once, afresh');
+    assert.deepEqual(
+      queued.filter((j) => j.itemId === external.raw.id).map((j) => j.attempt),
+      [0],
+      'the item is queued once, afresh',
+    );
     for (const j of queued.filter((x) => x.itemId === external.raw.id)) await runImport(f, j);
     assert.equal(copiesOf(f, JACK, external.raw.id).length, 1);
     assert.ok(!(await f.services.unmapped.list('enterprise')).some((u) => u.job.itemId === external.raw.id), 'no longer unmapped');
-    assert.equal(await f.services.runStatus.itemOutcome(job.runId, 'enterprise', 'import', external.raw.id), 'remapped', 'the run no longer counts it as unmapped');
+    assert.equal(
+      await f.services.runStatus.itemOutcome(job.runId, 'enterprise', 'import', external.raw.id),
+      'remapped',
+      'the run no longer counts it as unmapped',
+    );
     await f.services.mapping.replace('enterprise', [], 'test');
   });
 
-  it('custom mapping comes before the archiver\'s email, and an item maps by its own time when a number changed hands', async () => {
+  it("custom mapping comes before the archiver's email, and an item maps by its own time when a number changed hands", async () => {
     // Olivia's number is mapped to Priya until 2026-11-20T09:00 and to Jack from then on.
     const csv = parseMappingCsv(
       'number,mailbox,validFrom,validTo\n+447700900101,priya.sharma@contoso.example,2026-01-01,2026-11-20T09:00:00Z\n+447700900101,jack.oneill@contoso.example,2026-11-20T09:00:00Z,\n',
@@ -100,7 +115,7 @@ describe('importer (Azurite + Graph simulator)', () => {
     const afterIt = item('sms', (raw) => (raw.timestamp = '2026-11-20T09:30:00.000Z'));
     await runImport(f, await convertFixture(f, before));
     await runImport(f, await convertFixture(f, afterIt));
-    assert.equal(copiesOf(f, PRIYA, before.raw.id).length, 1, 'custom mapping wins over Olivia\'s own email');
+    assert.equal(copiesOf(f, PRIYA, before.raw.id).length, 1, "custom mapping wins over Olivia's own email");
     assert.equal(copiesOf(f, OLIVIA, before.raw.id).length, 0);
     assert.equal(copiesOf(f, JACK, afterIt.raw.id).length, 1, 'the later item follows the number to its new owner');
     assert.equal(copiesOf(f, PRIYA, afterIt.raw.id).length, 0);
@@ -112,7 +127,9 @@ describe('importer (Azurite + Graph simulator)', () => {
     const content = Buffer.alloc(40 * 1024 * 1024);
     for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE((i ^ 0x9e3779b9) >>> 0, i);
     big.attachments = [{ id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', content }];
-    big.raw.attachments = [{ id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', size: content.length, sha256: createHash('sha256').update(content).digest('hex') }];
+    big.raw.attachments = [
+      { id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', size: content.length, sha256: createHash('sha256').update(content).digest('hex') },
+    ];
     const sessionsBefore = f.graph.requests.byRoute[Object.keys(f.graph.requests.byRoute).find((k) => k.includes('createUploadSession')) ?? ''] ?? 0;
     await runImport(f, await convertFixture(f, big));
     const [m] = copiesOf(f, OLIVIA, big.raw.id);
@@ -182,7 +199,10 @@ describe('importer (Azurite + Graph simulator)', () => {
       f.graph.setOptions({ latencyMs: 0 });
     }
     assert.equal(f.graph.throttleStats.concurrency, throttledBefore, 'never over the mailbox concurrency limit');
-    assert.ok(f.graph.throttleStats.maxConcurrentSeen >= 2 && f.graph.throttleStats.maxConcurrentSeen <= 4, `max concurrent ${f.graph.throttleStats.maxConcurrentSeen}`);
+    assert.ok(
+      f.graph.throttleStats.maxConcurrentSeen >= 2 && f.graph.throttleStats.maxConcurrentSeen <= 4,
+      `max concurrent ${f.graph.throttleStats.maxConcurrentSeen}`,
+    );
     for (const it of items) assert.equal(copiesOf(f, OLIVIA, it.raw.id).length, 1);
   });
 
@@ -217,11 +237,18 @@ describe('importer (Azurite + Graph simulator)', () => {
 
   it('two importers racing to create the same folder end with one folder', async () => {
     const graph = f.services.settings.graph;
-    const api = () => new MailboxApi(createGraphClient(graph, { maxRetryAfterSeconds: 5 }), createGraphClient(graph, { maxRetryAfterSeconds: 5 }, 'beta'), { maxRetryAfterSeconds: 5 });
+    const api = () =>
+      new MailboxApi(createGraphClient(graph, { maxRetryAfterSeconds: 5 }), createGraphClient(graph, { maxRetryAfterSeconds: 5 }, 'beta'), {
+        maxRetryAfterSeconds: 5,
+      });
     const user = f.graph.users.find((u) => u.userPrincipalName === PRIYA)!;
     f.graph.setOptions({ latencyMs: 20 });
     try {
-      const ids = await Promise.all([api().ensureFolder(user.id, 'Race Archiver'), api().ensureFolder(user.id, 'Race Archiver'), api().ensureFolder(user.id, 'Race Archiver')]);
+      const ids = await Promise.all([
+        api().ensureFolder(user.id, 'Race Archiver'),
+        api().ensureFolder(user.id, 'Race Archiver'),
+        api().ensureFolder(user.id, 'Race Archiver'),
+      ]);
       assert.equal(new Set(ids).size, 1);
     } finally {
       f.graph.setOptions({ latencyMs: 0 });

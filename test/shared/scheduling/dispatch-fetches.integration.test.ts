@@ -31,16 +31,27 @@ describe('scheduler dispatch (Azurite)', () => {
   });
 
   it('a connector whose password did not resolve is reported failed, naming the setting, and the others are dispatched', async () => {
-    const settings = loadSettings(validEnv(ts.connectionString, {
-      ARCHIVE_CONNECTORS: 'enterprise,o2',
-      CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)',
-    }));
+    const settings = loadSettings(
+      validEnv(ts.connectionString, {
+        ARCHIVE_CONNECTORS: 'enterprise,o2',
+        CONNECTOR__O2__PASSWORD: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/o2)',
+      }),
+    );
     const errors: string[] = [];
     const now = new Date('2026-03-10T02:00:00Z');
     const outcomes = await dispatchFetches({ ...createServices(settings, ts.storage), now, runId: 'run-unavailable', error: (m) => errors.push(m) });
-    assert.deepEqual(outcomes.map((o) => [o.connectorId, o.outcome]), [['enterprise', 'dispatched'], ['o2', 'unavailable']]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.connectorId, o.outcome]),
+      [
+        ['enterprise', 'dispatched'],
+        ['o2', 'unavailable'],
+      ],
+    );
     const jobs = await drainJobs();
-    assert.deepEqual(jobs.map((j) => j.connectorId), ['enterprise']);
+    assert.deepEqual(
+      jobs.map((j) => j.connectorId),
+      ['enterprise'],
+    );
     assert.equal(await services.checkpoints.read('o2'), undefined, 'nothing claimed: the first run after the fix fetches from the same start');
     const o2 = (await services.runStatus.summarize('run-unavailable'))!.connectors.find((c) => c.connectorId === 'o2')!;
     assert.equal(o2.state, 'failed');
@@ -52,7 +63,10 @@ describe('scheduler dispatch (Azurite)', () => {
   it('first run sends exactly one job per enabled connector for [now - lag - lookback, now - lag)', async () => {
     const now = new Date('2026-03-10T02:00:00Z');
     const outcomes = await run(now);
-    assert.deepEqual(outcomes.map((o) => [o.connectorId, o.outcome]), [['enterprise', 'dispatched']]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.connectorId, o.outcome]),
+      [['enterprise', 'dispatched']],
+    );
     const jobs = await drainJobs();
     assert.equal(jobs.length, 1);
     assert.deepEqual(jobs[0].window, { from: '2026-03-09T01:00:00.000Z', to: '2026-03-10T01:00:00.000Z' });
@@ -67,7 +81,10 @@ describe('scheduler dispatch (Azurite)', () => {
     await run(day1);
     const [first] = await drainJobs();
     const again = await run(new Date(day1.getTime() + HOUR));
-    assert.deepEqual(again.map((o) => o.outcome), ['in-flight']);
+    assert.deepEqual(
+      again.map((o) => o.outcome),
+      ['in-flight'],
+    );
     assert.equal((await drainJobs()).length, 0, 'no second job while the first is in flight');
 
     assert.equal(await services.checkpoints.complete('enterprise', first.runId), true);
@@ -104,9 +121,15 @@ describe('scheduler dispatch (Azurite)', () => {
       leaseUntil: new Date(now.getTime() + HOUR),
     });
     const outcomes = await run(now);
-    assert.deepEqual(outcomes.map((o) => o.outcome), ['redispatched']);
+    assert.deepEqual(
+      outcomes.map((o) => o.outcome),
+      ['redispatched'],
+    );
     const jobs = await drainJobs();
-    assert.deepEqual(jobs.map((j) => j.runId), ['crashed-run']);
+    assert.deepEqual(
+      jobs.map((j) => j.runId),
+      ['crashed-run'],
+    );
     assert.equal((await services.checkpoints.read('enterprise'))?.inFlight?.state, 'dispatched');
   });
 
@@ -124,8 +147,14 @@ describe('scheduler dispatch (Azurite)', () => {
     const { scheduler } = require('../../../functions/scheduler') as typeof import('../../../functions/scheduler');
     const { InvocationContext } = require('@azure/functions') as typeof import('@azure/functions');
     /* eslint-enable @typescript-eslint/no-require-imports */
-    await scheduler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never }, new InvocationContext({ logHandler: () => undefined }));
+    await scheduler(
+      { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined as never },
+      new InvocationContext({ logHandler: () => undefined }),
+    );
     const jobs = await drainJobs();
-    assert.deepEqual(jobs.map((j) => j.connectorId), ['whatsapp']);
+    assert.deepEqual(
+      jobs.map((j) => j.connectorId),
+      ['whatsapp'],
+    );
   });
 });

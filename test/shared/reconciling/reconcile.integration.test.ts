@@ -56,7 +56,10 @@ describe('reconciliation sweep (Azurite + Graph simulator)', () => {
 
     const later = new Date(Date.now() + HOUR);
     const found = await sweep(later);
-    const requeued = Object.values(found.requeued).reduce((n, c) => ({ convert: n.convert + c.convert, import: n.import + c.import }), { convert: 0, import: 0 });
+    const requeued = Object.values(found.requeued).reduce((n, c) => ({ convert: n.convert + c.convert, import: n.import + c.import }), {
+      convert: 0,
+      import: 0,
+    });
     assert.deepEqual(requeued, { convert: all.length - half, import: 1 });
     await drainPipeline();
 
