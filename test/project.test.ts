@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHostConfig } from '../dev/stack/host/host-config';
 import { QUEUE_MESSAGE_ENCODING } from '../shared/storage/queue-messages';
@@ -57,5 +57,27 @@ describe('project wiring', () => {
     assert.equal(doc, renderSettingsDoc(doc), `${SETTINGS_DOC} is stale: npm run docs:settings`);
     for (const d of appSettingDeclarations) assert.ok(doc.includes(`| \`${d.name}\` |`), `${d.name} is not documented`);
     for (const d of connectorSettingDeclarations) assert.ok(doc.includes(`| \`CONNECTOR__<ID>__${d.name}\` |`), `CONNECTOR__<ID>__${d.name} is not documented`);
+  });
+
+  it('npm test lints first; the unit lane holds only tests that start no storage, simulator or process', () => {
+    assert.match(pkg.scripts.test, /^npm run -s lint && npm run -s build && /);
+    assert.match(pkg.scripts['test:unit'], /run\.js --unit$/);
+    assert.match(read('README.md'), /`\*\.integration\.test\.ts`/);
+    const testFiles = (dir: string): string[] =>
+      readdirSync(join(root, dir)).flatMap((name) => {
+        const path = `${dir}/${name}`;
+        if (statSync(join(root, path)).isDirectory()) return name === 'fixtures' ? [] : testFiles(path);
+        return name.endsWith('.test.ts') ? [path] : [];
+      });
+    // (This file names the helpers it looks for, so it is not read.)
+    const units = testFiles('test').filter((f) => !f.endsWith('.integration.test.ts') && f !== 'test/project.test.ts');
+    assert.ok(units.length >= 10, `${units.length} unit test files`);
+    for (const file of units) {
+      assert.doesNotMatch(
+        read(file),
+        /startTestStorage|startAzurite|startArchiverSimulator|startGraphSimulator|fetch-fixture|import-fixture|child_process/,
+        `${file} needs a server: name it *.integration.test.ts`,
+      );
+    }
   });
 });

@@ -2,23 +2,16 @@
  * The report of a local run (.local/last-run.json): per connector what was fetched, converted,
  * imported and left unmapped or failed, summed over the runs that started during the session.
  */
-import type { ConnectorRunSummary, RunStatusStore } from '../../shared/runs/run-status';
+import type { ConnectorRunCounts, ConnectorRunSummary, RunStatusStore } from '../../shared/runs/run-status';
 import type { PoisonEvent } from './host/dev-host';
 import type { UnmappedStore } from '../../shared/importing/unmapped';
 
-export interface ConnectorReport {
+/** `reconciled`: stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
+export interface ConnectorReport extends ConnectorRunCounts {
   state: string;
   windowFrom?: string;
   windowTo?: string;
   message?: string;
-  fetched: number;
-  alreadyPresent: number;
-  converted: number;
-  imported: number;
-  unmapped: number;
-  failed: number;
-  /** Stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
-  reconciled: number;
 }
 
 export interface RunReport {

@@ -1,5 +1,5 @@
 // The Flex Consumption Function App (Node.js 22) running as the user-assigned identity. App settings
-// are every setting shared/config/settings.ts requires (a test checks this file against the schema)
+// are every setting shared/app/settings.ts requires (a test checks this file against the schema)
 // and none that Flex Consumption forbids (the runtime lives in functionAppConfig).
 // https://learn.microsoft.com/en-us/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
 param name string

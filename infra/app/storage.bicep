@@ -1,5 +1,5 @@
 // The storage account: shared keys off (identity only), no public blob access, TLS 1.2, and exactly
-// the containers, queues and tables of shared/storage/layout.ts (via infra/storage-layout.json).
+// the containers, queues and tables of shared/storage/names.ts (via infra/storage-layout.json).
 // Optionally a time-based retention (WORM) policy on the compliance record: raw items, attachments
 // and converted messages, which the app only ever creates, never changes.
 param name string

@@ -76,7 +76,7 @@ describe('infra (Bicep) against the app', () => {
     for (const d of appSettingDeclarations.filter((x) => x.required)) assert.ok(inBicep.has(d.name), d.name);
   });
 
-  it('provisions exactly the storage layout of shared/storage/layout.ts', () => {
+  it('provisions exactly the storage layout of shared/storage/names.ts', () => {
     assert.deepEqual(JSON.parse(read('infra/storage-layout.json')), infraLayout(), 'infra/storage-layout.json is stale: npm run infra:layout');
     const main = read('infra/main.bicep');
     assert.match(main, /loadJsonContent\('storage-layout\.json'\)/);

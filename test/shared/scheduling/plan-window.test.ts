@@ -7,6 +7,21 @@ const now = new Date('2026-03-10T02:00:00.250Z');
 const base = { now, safetyLagMinutes: 60, initialLookbackHours: 24 };
 const iso = (d: Date) => d.toISOString();
 
+/** o2's window of 8 to 9 March, dispatched, with its lease ending at `leaseUntil`. */
+const dispatchedWindow = (leaseUntil: Date): Checkpoint => ({
+  connectorId: 'o2',
+  watermark: new Date('2026-03-08T01:00:00Z'),
+  inFlight: {
+    runId: 'r1',
+    from: new Date('2026-03-08T01:00:00Z'),
+    to: new Date('2026-03-09T01:00:00Z'),
+    state: 'dispatched',
+    claimedAt: new Date('2026-03-09T02:00:00Z'),
+    leaseUntil,
+  },
+  etag: 'e',
+});
+
 describe('planWindow', () => {
   it('first run: the lookback before now minus the lag, to the whole second', () => {
     const plan = planWindow({ ...base, checkpoint: undefined });
@@ -29,19 +44,7 @@ describe('planWindow', () => {
   });
 
   it('a window still in flight blocks an overlapping one', () => {
-    const checkpoint: Checkpoint = {
-      connectorId: 'o2',
-      watermark: new Date('2026-03-08T01:00:00Z'),
-      inFlight: {
-        runId: 'r1',
-        from: new Date('2026-03-08T01:00:00Z'),
-        to: new Date('2026-03-09T01:00:00Z'),
-        state: 'dispatched',
-        claimedAt: new Date('2026-03-09T02:00:00Z'),
-        leaseUntil: new Date('2026-03-10T03:00:00Z'),
-      },
-      etag: 'e',
-    };
+    const checkpoint = dispatchedWindow(new Date('2026-03-10T03:00:00Z'));
     const plan = planWindow({ ...base, checkpoint });
     assert.deepEqual(plan, { action: 'skip', reason: 'in-flight', window: { from: checkpoint.inFlight!.from, to: checkpoint.inFlight!.to } });
   });
@@ -73,19 +76,7 @@ describe('planWindow', () => {
   });
 
   it('an expired lease frees the connector: the next window starts at the watermark again', () => {
-    const checkpoint: Checkpoint = {
-      connectorId: 'o2',
-      watermark: new Date('2026-03-08T01:00:00Z'),
-      inFlight: {
-        runId: 'r1',
-        from: new Date('2026-03-08T01:00:00Z'),
-        to: new Date('2026-03-09T01:00:00Z'),
-        state: 'dispatched',
-        claimedAt: new Date('2026-03-09T02:00:00Z'),
-        leaseUntil: new Date('2026-03-10T01:59:59Z'),
-      },
-      etag: 'e',
-    };
+    const checkpoint = dispatchedWindow(new Date('2026-03-10T01:59:59Z'));
     const plan = planWindow({ ...base, checkpoint });
     assert.equal(plan.action, 'dispatch');
     assert.equal(iso(plan.window.from), '2026-03-08T01:00:00.000Z');
