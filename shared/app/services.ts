@@ -66,7 +66,3 @@ export function services(): Services {
   current ??= createServices(appSettings());
   return current;
 }
-
-export function resetServices(): void {
-  current = undefined;
-}
