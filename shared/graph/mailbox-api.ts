@@ -25,7 +25,14 @@ export interface FileAttachment {
 
 export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox'; reason: string };
 
+/** An OData string literal: quotes doubled. */
 const q = (s: string) => s.replace(/'/g, "''");
+
+/**
+ * A $filter value as it must be on the wire. The SDK appends query values as given, and a server
+ * decodes them: unencoded, "+" becomes a space, "&" ends the value and "#" ends the URL.
+ */
+const filterOf = (expression: string) => encodeURIComponent(expression);
 
 export class MailboxApi {
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
@@ -50,7 +57,7 @@ export class MailboxApi {
   async checkMailbox(address: string): Promise<MailboxCheck> {
     const found = (await this.client
       .api('/users')
-      .filter(`mail eq '${q(address)}' or userPrincipalName eq '${q(address)}'`)
+      .filter(filterOf(`mail eq '${q(address)}' or userPrincipalName eq '${q(address)}'`))
       .select('id,userPrincipalName,mail,userType')
       .get()) as { value: { id: string; userPrincipalName: string }[] };
     const user = found.value[0];
@@ -71,7 +78,7 @@ export class MailboxApi {
     const res = (await this.inMailbox(userId, () =>
       this.client
         .api(`/users/${userId}/mailFolders`)
-        .filter(`displayName eq '${q(displayName)}'`)
+        .filter(filterOf(`displayName eq '${q(displayName)}'`))
         .select('id,displayName')
         .get(),
     )) as { value: { id: string }[] };
@@ -98,7 +105,7 @@ export class MailboxApi {
     const res = (await this.inMailbox(userId, () =>
       this.client
         .api(`/users/${userId}/mailFolders/${folderId}/messages`)
-        .filter(`singleValueExtendedProperties/any(ep: ep/id eq '${q(propertyId)}' and ep/value eq '${q(value)}')`)
+        .filter(filterOf(`singleValueExtendedProperties/any(ep: ep/id eq '${q(propertyId)}' and ep/value eq '${q(value)}')`))
         .select('id')
         .top(1)
         .get(),
@@ -110,7 +117,7 @@ export class MailboxApi {
     const res = (await this.inMailbox(userId, () =>
       this.client
         .api(`/users/${userId}/mailFolders/${folderId}/messages`)
-        .filter(`internetMessageId eq '${q(internetMessageId)}'`)
+        .filter(filterOf(`internetMessageId eq '${q(internetMessageId)}'`))
         .select('id')
         .top(1)
         .get(),

@@ -37,6 +37,16 @@ export function seededDirectory(): DirectoryUser[] {
         hasMailbox: mail !== 'sam.contractor@contoso.example',
       };
     });
+  // A shared mailbox whose address has a "+": it must survive the query string.
+  const deskUpn = 'markets+desk@contoso.onmicrosoft.example';
+  users.push({
+    id: idOf(deskUpn),
+    displayName: 'Markets desk',
+    userPrincipalName: deskUpn,
+    mail: 'markets+desk@contoso.example',
+    userType: 'Member',
+    hasMailbox: true,
+  });
   const guestUpn = 'partner_fabrikam.example#EXT#@contoso.onmicrosoft.example';
   users.push({
     id: idOf(guestUpn),
