@@ -57,10 +57,10 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-/** A failure after which the request may or may not have been carried out: no answer, or a gateway's 5xx. */
+/** A failure after which the request may or may not have been carried out: no answer, or a 5xx (a 503 may follow the commit). */
 export function outcomeUnknown(err: unknown): boolean {
   const { status } = failureOf(err);
-  return status === undefined || status === 500 || status === 502 || status === 504;
+  return status === undefined || status === 500 || status === 502 || status === 503 || status === 504;
 }
 
 /** "HTTP 403 ErrorAccessDenied <message>", for reports and dead letters. */

@@ -5,8 +5,9 @@
  * - 429 and 503 are throttling: wait the Retry-After (or back off) and go again, unless the wait is
  *   longer than an invocation should sleep or the retries are spent: then the answer goes back to
  *   the caller, who hands the wait to the queue (throttleDelaySeconds).
- * - 500, 502, 504 and no answer at all are retried only for idempotent requests: a POST whose
- *   outcome is unknown is looked up by the caller before it is repeated.
+ * - A 429 was not processed, so any request may go again. A 503 may come after the write was
+ *   committed, so it is repeated only for idempotent requests, like 500, 502, 504 and no answer at
+ *   all: a POST whose outcome is unknown is looked up by the caller before it is repeated.
  * https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling
  */
 import { failureOf, type HttpFailure } from './http-error';
@@ -34,12 +35,12 @@ export interface AttemptOutcome {
 export type RetryDecision = { retry: false } | { retry: true; delayMs: number };
 
 export const THROTTLED_STATUSES: ReadonlySet<number> = new Set([429, 503]);
-const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 504]);
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
 export function decideRetry(outcome: AttemptOutcome, options: RetryOptions): RetryDecision {
   const { attempt, idempotent, status, retryAfterSeconds } = outcome;
   const spent = attempt >= options.maxRetries;
-  if (status !== undefined && THROTTLED_STATUSES.has(status)) {
+  if (status !== undefined && THROTTLED_STATUSES.has(status) && (idempotent || status === 429)) {
     if (spent || (retryAfterSeconds !== undefined && retryAfterSeconds > options.maxRetryAfterSeconds)) return { retry: false };
     return { retry: true, delayMs: retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : backoffMs(attempt, options) };
   }

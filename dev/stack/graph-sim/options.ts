@@ -19,6 +19,8 @@ export const graphSimOptionsSchema = z.object({
   rate503: rate.default(0),
   rate504: rate.default(0),
   rateTimeout: rate.default(0),
+  /** Share of message creates (POST messages, importMime) answered 503 after the message was stored. */
+  rate503AfterCommit: rate.default(0),
   /** Milliseconds every request waits before it is handled (makes concurrency visible). */
   latencyMs: z.coerce.number().int().min(0).default(0),
   uploadSessionMinutes: z.coerce.number().min(0.01).default(15),

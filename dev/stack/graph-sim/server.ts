@@ -157,6 +157,10 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
       await latency();
       const result = await route[2](ctx, { req, url, body, version: version[1] as 'v1.0' | 'beta' }, ...groups);
       const [status, payload] = Array.isArray(result) ? (result as [number, unknown]) : [200, result];
+      if (options.rate503AfterCommit > 0 && req.method === 'POST' && /\/(messages|importMime)$/.test(path) && random.next() < options.rate503AfterCommit) {
+        // The message is stored; only the answer is lost to a busy front end.
+        return graphError(req, res, 503, 'ServiceUnavailable', 'Simulated outage after the write.', { 'Retry-After': String(options.retryAfterSeconds) });
+      }
       sendJson(res, status, payload);
     } catch (err) {
       answerError(req, res, err);

@@ -8,8 +8,13 @@ import { RetryPolicy } from '../../../shared/graph/retry-policy';
 const options: RetryOptions = { maxRetries: 3, maxRetryAfterSeconds: 30, baseDelayMs: 500, random: () => 1 };
 
 describe('retry decisions', () => {
-  it('waits out a throttling Retry-After it can afford, for any method', () => {
+  it('waits out a throttling Retry-After it can afford; a 429 (never processed) for any method', () => {
     assert.deepEqual(decideRetry({ attempt: 0, idempotent: false, status: 429, retryAfterSeconds: 7 }, options), { retry: true, delayMs: 7000 });
+    assert.deepEqual(
+      decideRetry({ attempt: 0, idempotent: false, status: 503, retryAfterSeconds: 7 }, options),
+      { retry: false },
+      'a 503 may follow the commit',
+    );
     assert.deepEqual(decideRetry({ attempt: 2, idempotent: true, status: 503 }, options), { retry: true, delayMs: 2000 });
   });
 
@@ -19,7 +24,7 @@ describe('retry decisions', () => {
   });
 
   it('repeats 5xx and lost answers only when repeating cannot create a second copy', () => {
-    for (const status of [500, 502, 504, undefined]) {
+    for (const status of [500, 502, 503, 504, undefined]) {
       assert.deepEqual(decideRetry({ attempt: 1, idempotent: true, status }, options), { retry: true, delayMs: 1000 }, String(status));
       assert.deepEqual(decideRetry({ attempt: 1, idempotent: false, status }, options), { retry: false }, `POST ${status}`);
     }
@@ -65,6 +70,7 @@ describe('one failure shape for every client', () => {
   it('a create without an answer, or with a gateway error, may have happened; a refusal did not', () => {
     assert.equal(outcomeUnknown(new Error('socket hang up')), true);
     assert.equal(outcomeUnknown(new HttpError('bad gateway', 502)), true);
+    assert.equal(outcomeUnknown(new HttpError('unavailable after the commit', 503)), true);
     assert.equal(outcomeUnknown(new HttpError('throttled', 429)), false);
     assert.equal(outcomeUnknown(new HttpError('bad request', 400)), false);
   });

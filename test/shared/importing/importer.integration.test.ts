@@ -277,3 +277,25 @@ describe('importer in importMime mode', () => {
     assert.equal(copies[0].attachments.length, 1);
   });
 });
+
+describe('importer when Graph answers 503 after it stored the message', () => {
+  let f: ImportFixture;
+  before(async () => {
+    f = await startImportFixture({ rate503AfterCommit: 1 });
+  });
+  after(() => f.stop());
+
+  for (const mode of ['json', 'importMime'] as const) {
+    it(`${mode}: the create is looked up, not repeated: one copy per mailbox`, async () => {
+      f.services.settings.import.mode = mode;
+      const chat = item('chat');
+      const job = await convertFixture(f, chat);
+      const result = await runImport(f, job);
+      assert.equal(result.status, 'imported', JSON.stringify(result));
+      for (const upn of [OLIVIA, OMAR, WEI]) {
+        const copies = f.graph.messagesOf(upn, FOLDER).filter((m) => m.internetMessageId === `<${chat.raw.id}.enterprise@mobile-archive.invalid>`);
+        assert.equal(copies.length, 1, `${upn} has ${copies.length} copies`);
+      }
+    });
+  }
+});
