@@ -2,7 +2,7 @@
  * The app's settings: the storage connection and the declared configuration, validated together at
  * start-up, so an operator fixes every bad setting in one pass, not one per restart.
  */
-import { appSettingDeclarations } from '../config/app-settings';
+import { APP_SETTINGS, appSettingDeclarations } from '../config/app-settings';
 import { readConfig, type Config } from '../config/config';
 import { connectorSettingDeclarations, connectorSettingName, splitConnectorIds } from '../config/connector-settings';
 import { SettingsError, type Env, type SettingProblem } from '../config/problems';
@@ -26,7 +26,7 @@ export function requiredSettingNames(env: Env): string[] {
   return [
     ...requiredStorageSettingNames(env),
     ...appSettingDeclarations.filter((d) => d.required).map((d) => d.name),
-    ...splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '').flatMap((id) =>
+    ...splitConnectorIds(env[APP_SETTINGS.connectors.name] ?? '').flatMap((id) =>
       connectorSettingDeclarations.filter((d) => d.required).map((d) => connectorSettingName(id, d.name)),
     ),
   ];
@@ -37,7 +37,7 @@ export function knownSettingNames(env: Env): string[] {
   return [
     ...storageSettingNames(),
     ...appSettingDeclarations.map((d) => d.name),
-    ...splitConnectorIds(env.ARCHIVE_CONNECTORS ?? '').flatMap((id) => connectorSettingDeclarations.map((d) => connectorSettingName(id, d.name))),
+    ...splitConnectorIds(env[APP_SETTINGS.connectors.name] ?? '').flatMap((id) => connectorSettingDeclarations.map((d) => connectorSettingName(id, d.name))),
   ];
 }
 

@@ -92,7 +92,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   }
 
   if (status === 'converted' || (await deps.runStatus.itemOutcome(runId, connectorId, 'convert', itemId)) !== 'converted') {
-    const job: ImportJob = { version: 1, runId, connectorId, itemId, rawPath, emlPath, attempt: 0 };
+    const job: ImportJob = { version: 1, runId, connectorId, itemId, emlPath, attempt: 0 };
     await sendJsonMessage(deps.importQueue, job);
     await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', { path: rawPath });
   }

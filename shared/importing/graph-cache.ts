@@ -38,7 +38,7 @@ export class GraphCache {
   }
 
   async folder(userId: string, displayName: string, ensure: () => Promise<string>): Promise<string> {
-    const rk = `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
+    const rk = folderRowKey(displayName);
     const key = `${userId}/${rk}`;
     const cached = this.folders.get(key);
     if (cached) return cached;
@@ -55,8 +55,13 @@ export class GraphCache {
 
   /** The folder was deleted in the mailbox: look it up (or create it) again next time. */
   async forgetFolder(userId: string, displayName: string): Promise<void> {
-    const rk = `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
+    const rk = folderRowKey(displayName);
     this.folders.delete(`${userId}/${rk}`);
-    await deleteEntityIfExists(this.table, userId, rk);
+    // Best effort: the caller is about to report the Graph error; a row left behind is forgotten on the next failure.
+    await deleteEntityIfExists(this.table, userId, rk).catch(() => false);
   }
+}
+
+function folderRowKey(displayName: string): string {
+  return `folder__${createHash('sha256').update(displayName).digest('hex').slice(0, 32)}`;
 }

@@ -1,6 +1,7 @@
 /**
  * The import job: one converted item to import into its participants' mailboxes. The .eml is the
- * contract between converter and importer; the raw item gives the participants for mapping.
+ * whole contract between converter and importer (items/message-contract.ts); the job only says
+ * where it is. Jobs queued by older versions carry a rawPath too, which parsing drops.
  */
 import { z } from 'zod';
 import { parseMessage } from './parse-message';
@@ -10,8 +11,6 @@ export const importJobSchema = z.object({
   runId: z.string().min(1).max(80),
   connectorId: z.string().regex(/^[a-z][a-z0-9]{0,31}$/),
   itemId: z.string().min(1).max(256),
-  /** Path in the raw-items container. */
-  rawPath: z.string().min(1).max(1024),
   /** Path in the mime-messages container. */
   emlPath: z.string().min(1).max(1024),
   /** Set when a job re-queues itself with a delay (throttling, retries of single mailboxes). */

@@ -104,7 +104,6 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
           runId: run.runId,
           connectorId: s.connectorId,
           itemId: s.itemId,
-          rawPath: s.rawPath,
           emlPath: emlPathOf(s.rawPath),
           attempt: 0,
         };
