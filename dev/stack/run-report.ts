@@ -58,7 +58,17 @@ export async function buildRunReport(
 }
 
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
-  const r = (into[c.connectorId] ??= { state: c.state, fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0, reconciled: 0 });
+  const r = (into[c.connectorId] ??= {
+    state: c.state,
+    fetched: 0,
+    alreadyPresent: 0,
+    converted: 0,
+    imported: 0,
+    partiallyImported: 0,
+    unmapped: 0,
+    failed: 0,
+    reconciled: 0,
+  });
   // Later runs come later and describe the connector now, unless they only found the connector
   // busy or up to date: then the run that did the work says more.
   const skipped = c.state === 'in-flight-elsewhere' || c.state === 'nothing-new';
@@ -72,16 +82,17 @@ function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): v
   r.alreadyPresent += c.alreadyPresent;
   r.converted += c.converted;
   r.imported += c.imported;
+  r.partiallyImported += c.partiallyImported;
   r.unmapped += c.unmapped;
   r.failed += c.failed;
   r.reconciled += c.reconciled;
 }
 
-const COLUMNS = ['fetched', 'converted', 'imported', 'unmapped', 'failed', 'reconciled'] as const;
+const COLUMNS = ['fetched', 'converted', 'imported', 'partiallyImported', 'unmapped', 'failed', 'reconciled'] as const;
 
 /** A fixed-width table of the connectors, for the terminal. */
 export function formatConnectorTable(connectors: Record<string, ConnectorReport>): string[] {
   const rows = Object.entries(connectors).sort(([a], [b]) => a.localeCompare(b));
-  const header = ['connector'.padEnd(12), 'state'.padEnd(20), ...COLUMNS.map((c) => c.padStart(10))].join(' ');
+  const header = ['connector'.padEnd(12), 'state'.padEnd(20), ...COLUMNS.map((c) => (c === 'partiallyImported' ? 'partial' : c).padStart(10))].join(' ');
   return [header, ...rows.map(([id, r]) => [id.padEnd(12), r.state.padEnd(20), ...COLUMNS.map((c) => String(r[c]).padStart(10))].join(' '))];
 }

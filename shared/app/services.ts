@@ -11,6 +11,7 @@ import { RunStatusStore } from '../runs/run-status';
 import { DeadLetterStore } from '../runs/dead-letters';
 import { MappingStore } from '../mapping/mapping-store';
 import { GraphCache } from '../importing/graph-cache';
+import { StrategyStore } from '../importing/strategies';
 import { ImportLedger } from '../importing/ledger';
 import { UnmappedStore } from '../importing/unmapped';
 import { MailboxApi } from '../graph/mailbox-api';
@@ -30,6 +31,7 @@ export interface Services {
   graphCache: GraphCache;
   ledger: ImportLedger;
   unmapped: UnmappedStore;
+  strategies: StrategyStore;
   /** Created on first use: only the importer talks to Graph. */
   readonly mailboxApi: MailboxApi;
 }
@@ -49,6 +51,7 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     graphCache: new GraphCache(storage.table(tables.graphCache), settings.mapping.mailboxCacheTtlMinutes),
     ledger: new ImportLedger(storage.table(tables.importLedger)),
     unmapped: new UnmappedStore(storage.table(tables.unmapped)),
+    strategies: new StrategyStore(storage.table(tables.importStrategies)),
     get mailboxApi() {
       api ??= new MailboxApi(
         createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }),

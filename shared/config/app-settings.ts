@@ -111,6 +111,17 @@ export const APP_SETTINGS = {
     schema: oneOf(['json', 'importMime']),
     default: 'json',
   }),
+  graphItemClass: setting({
+    name: 'GRAPH_ITEM_CLASS',
+    description:
+      "Message class (PR_MESSAGE_CLASS) of each mailbox copy in `json` mode; `{product}` and `{type}` become the item's product and type, so eDiscovery can isolate archived items (e.g. `ItemClass:IPM.Note.MobileArchive*`). `IPM.Note` makes them ordinary messages.",
+    schema: z
+      .string()
+      .trim()
+      .regex(/^IPM\.Note(\.([A-Za-z0-9-]+|\{product\}|\{type\}))*$/, 'must be IPM.Note followed by .Part segments (letters, digits, "-", {product}, {type})')
+      .max(255, 'must be at most 255 characters'),
+    default: 'IPM.Note.MobileArchive.{product}.{type}',
+  }),
   graphMaxRetryAfterSeconds: setting({
     name: 'GRAPH_MAX_RETRY_AFTER_SECONDS',
     description: 'A Graph `Retry-After` up to this long is waited out in the invocation; a longer one re-queues the import job with that delay.',

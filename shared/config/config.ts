@@ -19,7 +19,7 @@ export interface Config {
   graph: GraphSettings;
   blobTriggerSource: BlobTriggerSource;
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
-  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number };
+  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number; itemClass: string };
   reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
 }
 
@@ -55,7 +55,7 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
     },
     blobTriggerSource: r.value(A.blobTriggerSource),
     mapping: { defaultRegion: r.value(A.mappingDefaultRegion), mailboxCacheTtlMinutes: r.value(A.mailboxCacheTtlMinutes) },
-    import: { mode: r.value(A.graphImportMode), maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds) },
+    import: { mode: r.value(A.graphImportMode), maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds), itemClass: r.value(A.graphItemClass) },
     reconcile: {
       minAgeMinutes: r.value(A.reconcileMinAgeMinutes),
       lookbackHours: r.value(A.reconcileLookbackHours),

@@ -23,7 +23,38 @@ export interface FileAttachment {
   contentId?: string;
 }
 
-export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox'; reason: string };
+export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox' | 'out-of-scope'; reason: string };
+
+export interface AttachmentInfo {
+  id: string;
+  name: string;
+  contentId: string | null;
+  /** Graph's size of the stored attachment item: NOT the byte count, never compare it with one. */
+  size: number;
+}
+
+/**
+ * Why Exchange will not let the app into a mailbox, if that is what a failure says; such a
+ * participant is unmapped with this reason instead of failing the item for everyone:
+ * - 403 ErrorAccessDenied: outside the app's RBAC for Applications scope
+ *   (https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac);
+ * - 404 MailboxNotEnabledForRESTAPI: no Exchange Online mailbox (unlicensed, on-premises, soft-deleted);
+ * - 404 ErrorNonExistentMailbox / ErrorInvalidUser: a mail user or other recipient without a mailbox.
+ */
+export function mailboxRefusal(err: unknown): { status: 'no-mailbox' | 'out-of-scope'; code: string } | undefined {
+  const { status, code } = failureOf(err);
+  if (status === 403 && code === 'ErrorAccessDenied') return { status: 'out-of-scope', code };
+  if (status === 404 && (code === 'MailboxNotEnabledForRESTAPI' || code === 'ErrorNonExistentMailbox' || code === 'ErrorInvalidUser')) {
+    return { status: 'no-mailbox', code };
+  }
+  return undefined;
+}
+
+export function refusalReason(address: string, refusal: { status: 'no-mailbox' | 'out-of-scope'; code: string }): string {
+  return refusal.status === 'out-of-scope'
+    ? `${address} is outside the app's Exchange RBAC scope (403 ${refusal.code}): add the mailbox to the scope, then re-drive`
+    : `${address} has no Exchange Online mailbox (${refusal.code})`;
+}
 
 /** An OData string literal: quotes doubled. */
 const q = (s: string) => s.replace(/'/g, "''");
@@ -33,6 +64,18 @@ const q = (s: string) => s.replace(/'/g, "''");
  * decodes them: unencoded, "+" becomes a space, "&" ends the value and "#" ends the URL.
  */
 const filterOf = (expression: string) => encodeURIComponent(expression);
+
+export interface StoredMessageView {
+  id: string;
+  isDraft: boolean;
+  receivedDateTime: string;
+  sentDateTime: string | null;
+  subject: string;
+  internetMessageId: string | null;
+  internetMessageHeaders?: { name: string; value: string }[];
+  parentFolderId: string;
+  singleValueExtendedProperties?: { id: string; value: string }[];
+}
 
 export class MailboxApi {
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
@@ -53,22 +96,26 @@ export class MailboxApi {
     return limit(call);
   }
 
-  /** Is there a user with this address, and does it have an Exchange Online mailbox? */
+  /**
+   * Is there a user with this address (primary, UPN or an alias in proxyAddresses), and may the app
+   * write to its Exchange Online mailbox? Directory string comparisons ignore case, so 'smtp:' also
+   * matches the primary 'SMTP:' entry.
+   * https://learn.microsoft.com/en-us/graph/api/resources/user#properties (proxyAddresses: $filter eq, any)
+   */
   async checkMailbox(address: string): Promise<MailboxCheck> {
     const found = (await this.client
       .api('/users')
-      .filter(filterOf(`mail eq '${q(address)}' or userPrincipalName eq '${q(address)}'`))
+      .filter(filterOf(`mail eq '${q(address)}' or userPrincipalName eq '${q(address)}' or proxyAddresses/any(p:p eq 'smtp:${q(address)}')`))
       .select('id,userPrincipalName,mail,userType')
-      .get()) as { value: { id: string; userPrincipalName: string }[] };
+      .get()) as { value: { id: string; userPrincipalName: string; userType?: string }[] };
     const user = found.value[0];
     if (!user) return { status: 'no-user', reason: `no Microsoft 365 user has the address ${address}` };
+    if (user.userType === 'Guest') return { status: 'no-mailbox', reason: `${address} is a guest of the tenant: its mailbox is in another organisation` };
     try {
       await this.inMailbox(user.id, () => this.client.api(`/users/${user.id}/mailFolders/inbox`).select('id').get());
     } catch (err) {
-      const { status, code } = failureOf(err);
-      if (status === 404 && code === 'MailboxNotEnabledForRESTAPI') {
-        return { status: 'no-mailbox', reason: `${address} has no Exchange Online mailbox (MailboxNotEnabledForRESTAPI)` };
-      }
+      const refusal = mailboxRefusal(err);
+      if (refusal) return { status: refusal.status, reason: refusalReason(address, refusal) };
       throw err;
     }
     return { status: 'mailbox', userId: user.id, upn: user.userPrincipalName };
@@ -138,11 +185,46 @@ export class MailboxApi {
     return res.id;
   }
 
-  async listAttachments(userId: string, messageId: string): Promise<{ name: string; size: number }[]> {
-    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).select('id,name,size').get())) as {
-      value: { name: string; size: number }[];
+  /** The message's attachments (without content), following at most a few pages. */
+  async listAttachments(userId: string, messageId: string): Promise<AttachmentInfo[]> {
+    const out: AttachmentInfo[] = [];
+    let page = (await this.inMailbox(userId, () =>
+      this.client.api(`/users/${userId}/messages/${messageId}/attachments`).select('id,name,contentId,size').top(100).get(),
+    )) as { value: AttachmentInfo[]; '@odata.nextLink'?: string };
+    for (let pages = 1; ; pages++) {
+      out.push(...page.value.map((a) => ({ id: a.id, name: a.name, contentId: a.contentId ?? null, size: a.size })));
+      const next = page['@odata.nextLink'];
+      if (!next || pages >= 10) return out;
+      page = (await this.inMailbox(userId, () => this.client.api(next).get())) as typeof page;
+    }
+  }
+
+  /** One attachment's bytes (contentBytes of the fileAttachment). */
+  async attachmentContent(userId: string, messageId: string, attachmentId: string): Promise<Buffer> {
+    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments/${attachmentId}`).get())) as {
+      contentBytes?: string;
     };
-    return res.value;
+    return Buffer.from(res.contentBytes ?? '', 'base64');
+  }
+
+  /** A message with the named extended properties (and custom headers) for reading a copy back. */
+  async getMessage(userId: string, messageId: string, extendedPropertyIds: readonly string[]): Promise<StoredMessageView> {
+    const expand = `singleValueExtendedProperties($filter=${extendedPropertyIds.map((id) => `id eq '${q(id)}'`).join(' or ')})`;
+    return (await this.inMailbox(userId, () =>
+      this.client
+        .api(`/users/${userId}/messages/${messageId}`)
+        .select('id,isDraft,receivedDateTime,sentDateTime,subject,internetMessageId,internetMessageHeaders,parentFolderId')
+        .expand(encodeURIComponent(expand))
+        .get(),
+    )) as StoredMessageView;
+  }
+
+  async deleteMessage(userId: string, messageId: string): Promise<void> {
+    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}`).delete());
+  }
+
+  async deleteFolder(userId: string, folderId: string): Promise<void> {
+    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders/${folderId}`).delete());
   }
 
   async addAttachment(userId: string, messageId: string, a: FileAttachment): Promise<void> {

@@ -1,21 +1,27 @@
 /**
  * Graph answers kept in a table so that thousands of items per day do not ask Graph the same thing:
  * whether an address has a mailbox (with a TTL: a negative answer is re-checked sooner) and the id
- * of the connector folder in a mailbox.
+ * of the connector folder in a mailbox. The folder id is confirmed again every FOLDER_RECHECK_MS:
+ * a user who moves the folder to Deleted Items gets a new one at the top of the mailbox, instead of
+ * items going on into the deleted folder.
  */
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { MailboxCheck } from '../graph/mailbox-api';
 import { findEntity, deleteEntityIfExists } from '../storage/tables';
 
+/** How often a cached folder id is confirmed to be still at the top of the mailbox (one Graph request per mailbox). */
+export const FOLDER_RECHECK_MS = 15 * 60_000;
+
 export class GraphCache {
-  private readonly folders = new Map<string, string>();
+  private readonly folders = new Map<string, { folderId: string; until: number }>();
   /** The table's answers kept in memory too (for a minute at most): no table read per participant per item. */
   private readonly mailboxes = new Map<string, { result: MailboxCheck; until: number }>();
 
   constructor(
     private readonly table: TableClient,
     private readonly ttlMinutes: number,
+    private readonly folderRecheckMs = FOLDER_RECHECK_MS,
   ) {}
 
   async mailbox(address: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
@@ -37,20 +43,32 @@ export class GraphCache {
     return remember(result, Date.now());
   }
 
+  /**
+   * The connector folder's id. `ensure` finds the folder by name among the mailbox's top-level
+   * folders (a folder moved to Deleted Items is not among them) or creates it.
+   */
   async folder(userId: string, displayName: string, ensure: () => Promise<string>): Promise<string> {
     const rk = folderRowKey(displayName);
     const key = `${userId}/${rk}`;
     const cached = this.folders.get(key);
-    if (cached) return cached;
-    const e = await findEntity<{ folderId: string }>(this.table, userId, rk);
-    if (e) {
-      this.folders.set(key, e.folderId);
+    if (cached && cached.until > Date.now()) return cached.folderId;
+    const e = await findEntity<{ folderId: string; checkedAt?: string }>(this.table, userId, rk);
+    const checkedAt = e?.checkedAt ? Date.parse(e.checkedAt) : 0;
+    if (e && Date.now() - checkedAt < this.folderRecheckMs) {
+      this.folders.set(key, { folderId: e.folderId, until: checkedAt + this.folderRecheckMs });
       return e.folderId;
     }
     const folderId = await ensure();
-    await this.table.upsertEntity({ partitionKey: userId, rowKey: rk, folderId, displayName }, 'Replace');
-    this.folders.set(key, folderId);
+    await this.table.upsertEntity({ partitionKey: userId, rowKey: rk, folderId, displayName, checkedAt: new Date().toISOString() }, 'Replace');
+    this.folders.set(key, { folderId, until: Date.now() + this.folderRecheckMs });
     return folderId;
+  }
+
+  /** Exchange refused the mailbox although it was confirmed: ask again next time. Best effort. */
+  async forgetMailbox(address: string): Promise<void> {
+    const pk = address.toLowerCase();
+    this.mailboxes.delete(pk);
+    await deleteEntityIfExists(this.table, pk, 'mailbox');
   }
 
   /** The folder was deleted in the mailbox: look it up (or create it) again next time. */

@@ -1,14 +1,19 @@
 /**
- * Imports one converted item into every mapped participant's mailbox, exactly once per mailbox:
- * - the ledger says whether a copy is complete;
- * - without a ledger row, Graph is asked by the item's de-duplication property (or Message-ID in
- *   importMime mode) before anything is created, so a crash between create and ledger write does not
- *   give a second copy;
- * - a create whose outcome is unknown (5xx, dropped connection) is looked up before it is repeated;
- * - attachments are reconciled against what the message has before the copy counts as complete.
+ * Imports one converted item into every mapped participant's mailbox, exactly once per mailbox, at
+ * one Graph request per copy when nothing goes wrong:
+ * - the ledger is claimed with a conditional insert before the create, so a duplicated delivery
+ *   waits instead of creating a second message; Graph is asked whether the message exists only when
+ *   a claim was left without a completion (a crash, a 503 or a dropped connection after the create);
+ * - attachments carry an identity of ours (their content id), so a retry adds only the missing ones;
+ * - a participant Exchange will not let us into (outside the app's RBAC scope, no mailbox) is
+ *   unmapped with the reason; the other copies go ahead;
+ * - a copy over the mailbox's message size limit, or written with a strategy the self-test found
+ *   broken, is dead-lettered at once with a reason that says what to do; attachments the tenant will
+ *   not take on a non-draft message are left out with a note (a partial copy), never silently.
  * Mailboxes are independent: one failing copy retries (and finally is dead-lettered with its reason)
  * while the others succeed. A long Retry-After re-queues the job with that delay.
  */
+import { randomUUID } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config/config';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -19,15 +24,16 @@ import type { ImportJob } from '../jobs/import-job';
 import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
 import { itemOfMessage } from '../items/message-contract';
-import type { MailboxApi } from '../graph/mailbox-api';
+import { mailboxRefusal, refusalReason, SMALL_ATTACHMENT_LIMIT, type MailboxApi } from '../graph/mailbox-api';
 import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
 import { throttleDelaySeconds } from '../http/retry-decision';
 import type { MappingStore } from '../mapping/mapping-store';
 import { readItemMessage, type ItemMessage } from '../mime/read-message';
 import type { GraphCache } from './graph-cache';
-import type { ImportLedger } from './ledger';
-import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, messagePayload } from './message-payload';
+import { CLAIM_LEASE_MS, ImportLedger, type LedgerEntry } from './ledger';
+import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, itemClassOf, messagePayload, type BuiltPayload, type KeyedAttachment } from './message-payload';
 import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
+import { STRATEGIES, type Strategy, type StrategyStore } from './strategies';
 import { countBytesImported, forConnector } from '../telemetry/metrics';
 import type { UnmappedStore } from './unmapped';
 
@@ -37,6 +43,35 @@ export const IMPORT_MAX_DEQUEUE = 5;
 const MAX_REQUEUES = 50;
 /** importMime sends the whole message base64 in one request, which must stay under 4 MB. */
 const IMPORT_MIME_MAX_BYTES = 2_900_000;
+
+/** A copy that no retry can fix: dead-lettered at once with a reason that says what to do. */
+export class PermanentCopyError extends Error {
+  constructor(
+    readonly code: 'message-size-limit' | 'strategy-refused',
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'PermanentCopyError';
+  }
+}
+
+/** Another delivery is making this copy now, or the copy must be made again soon: come back after a while. */
+export class ComeBackLaterError extends Error {
+  constructor(
+    readonly afterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ComeBackLaterError';
+  }
+}
+
+/** Exchange will not let the app into the mailbox (scope changed, mailbox removed since it was confirmed). */
+class MailboxRefusedError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 export interface ImportDeps {
   settings: Pick<Config, 'connectors' | 'mapping' | 'import'>;
@@ -49,10 +84,11 @@ export interface ImportDeps {
   ledger: ImportLedger;
   unmapped: UnmappedStore;
   mailboxApi: MailboxApi;
+  strategies: StrategyStore;
   log?: (message: string) => void;
 }
 
-export type CopyOutcome = 'imported' | 'duplicate';
+export type CopyOutcome = 'imported' | 'duplicate' | 'partial';
 
 export interface ImportResult {
   status: 'imported' | 'unmapped' | 'requeued' | 'partial';
@@ -62,6 +98,42 @@ export interface ImportResult {
 
 export function importItem(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
   return forConnector(job.connectorId, () => importItemFor(job, deps, delivery));
+}
+
+/** How the copies of one item are written, decided once per item from the settings and the self-test record. */
+interface CopyPlan {
+  mode: 'json' | 'importMime';
+  built?: BuiltPayload;
+  /** Set when the strategy this item needs was recorded as broken: every copy is refused with it. */
+  refused?: string;
+}
+
+async function planCopies(job: ImportJob, message: ItemMessage, eml: Buffer, deps: ImportDeps): Promise<CopyPlan> {
+  const recorded = await deps.strategies.all();
+  const broken = (s: Strategy) => recorded.get(s)?.works === false;
+  const refusal = (s: Strategy) => {
+    const r = recorded.get(s)!;
+    return `the ${s} import strategy failed the self-test on ${r.testedAt} (${r.detail}); fix the tenant (docs/importing.md) or change GRAPH_IMPORT_MODE, run the self-test again, then re-drive`;
+  };
+  const mode = deps.settings.import.mode === 'importMime' && eml.length <= IMPORT_MIME_MAX_BYTES ? 'importMime' : 'json';
+  if (mode === 'importMime') return broken(STRATEGIES.importMime) ? { mode, refused: refusal(STRATEGIES.importMime) } : { mode };
+  if (broken(STRATEGIES.jsonCreate)) return { mode, refused: refusal(STRATEGIES.jsonCreate) };
+  const cannotAdd = (a: KeyedAttachment) => broken(a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost);
+  const built = messagePayload(message, {
+    connectorId: job.connectorId,
+    itemId: job.itemId,
+    itemClass: itemClassOf(deps.settings.import.itemClass, message),
+    cannotAdd,
+    archivedAt: deps.storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath).url,
+  });
+  return { mode, built };
+}
+
+interface Failure {
+  key: string;
+  upn?: string;
+  reason: string;
+  permanent: boolean;
 }
 
 async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { dequeueCount: number }): Promise<ImportResult> {
@@ -79,76 +151,124 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     api: deps.mailboxApi,
     defaultRegion: deps.settings.mapping.defaultRegion,
   });
+  const unmapped = [...resolution.unmapped];
+  const failures: Failure[] = resolution.unresolved.map((u, i) => ({
+    key: `${job.itemId}@participant-${i + 1}`,
+    reason: `mailbox look-up failed: ${describeFailure(u.error)}`,
+    permanent: false,
+  }));
 
-  if (resolution.mailboxes.length === 0) {
-    const reasons = resolution.unmapped.map((u) => `${u.number}: ${u.reason}`);
-    await deps.unmapped.record(
-      job,
-      resolution.unmapped.map((u) => u.number),
-      reasons,
-    );
-    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', { reason: reasons.join(' | ') });
-    log(`item ${job.itemId} of ${job.connectorId} maps to no mailbox; kept for re-drive`);
-    return { status: 'unmapped', copies: [], unmapped: resolution.unmapped };
-  }
+  if (resolution.mailboxes.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
-  // Built once per item (it base64-encodes the attachments), shared by every mailbox copy.
-  const built = deps.settings.import.mode === 'json' || eml.length > IMPORT_MIME_MAX_BYTES ? messagePayload(message, job.connectorId, job.itemId) : undefined;
-  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, built, deps)));
+  const plan = resolution.mailboxes.length > 0 ? await planCopies(job, message, eml, deps) : { mode: 'json' as const };
+  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, plan, deps)));
   const copies: ImportResult['copies'] = [];
-  let throttledFor = 0;
-  const throttled: TargetMailbox[] = [];
-  const failures: { mb: TargetMailbox; reason: string }[] = [];
+  let waitFor = 0;
+  const waiting: TargetMailbox[] = [];
   settled.forEach((s, i) => {
     const mb = resolution.mailboxes[i];
-    if (s.status === 'fulfilled') copies.push({ upn: mb.upn, outcome: s.value });
-    else {
-      const wait = throttleDelaySeconds(s.reason, deps.settings.import.maxRetryAfterSeconds);
-      if (wait === undefined) failures.push({ mb, reason: describeFailure(s.reason) });
-      else {
-        throttled.push(mb);
-        throttledFor = Math.max(throttledFor, wait);
-      }
+    if (s.status === 'fulfilled') return void copies.push({ upn: mb.upn, outcome: s.value });
+    const err: unknown = s.reason;
+    if (err instanceof MailboxRefusedError) {
+      // The cache said yes, Exchange now says no: this participant is unmapped, the others go ahead.
+      void deps.graphCache.forgetMailbox(mb.address).catch(() => undefined);
+      for (const number of mb.numbers) unmapped.push({ number, reason: err.reason });
+      return;
     }
+    const wait = err instanceof ComeBackLaterError ? err.afterSeconds : throttleDelaySeconds(err, deps.settings.import.maxRetryAfterSeconds);
+    if (wait !== undefined) {
+      waiting.push(mb);
+      waitFor = Math.max(waitFor, wait);
+      return;
+    }
+    const permanent = err instanceof PermanentCopyError;
+    failures.push({ key: `${job.itemId}@${mb.upn}`, upn: mb.upn, reason: permanent ? err.message : describeFailure(err), permanent });
   });
   for (const c of copies) {
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
-    if (c.outcome === 'imported') countBytesImported(job.connectorId, eml.length);
+    if (c.outcome !== 'duplicate') countBytesImported(job.connectorId, eml.length);
   }
+  if (copies.length === 0 && waiting.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
-  if (throttled.length > 0 && job.attempt < MAX_REQUEUES) {
+  // Copies that cannot succeed by retrying are dead-lettered now, whatever else happens to the item.
+  const permanent = failures.filter((f) => f.permanent);
+  for (const f of permanent) copies.push(await deadLetterCopy(job, f, deps));
+  const transient = failures.filter((f) => !f.permanent);
+
+  if (waiting.length > 0 && job.attempt < MAX_REQUEUES) {
     // Waiting minutes inside an invocation wastes it; the queue waits for us. Done copies are in the ledger.
-    const delay = Math.min(Math.max(1, throttledFor), 7 * 24 * 3600);
+    const delay = Math.min(Math.max(1, waitFor), 7 * 24 * 3600);
     await sendJsonMessage(deps.importQueue, { ...job, attempt: job.attempt + 1 } satisfies ImportJob, { visibilityDelaySeconds: delay });
-    log(`item ${job.itemId}: Graph throttled ${throttled.length} mailbox copies for ${delay} s; re-queued with that delay`);
-    return { status: 'requeued', copies, unmapped: resolution.unmapped };
+    log(`item ${job.itemId}: ${waiting.length} mailbox copies must wait (throttled or in progress elsewhere) ${delay} s; re-queued with that delay`);
+    return { status: 'requeued', copies, unmapped };
   }
-  failures.push(...throttled.map((mb) => ({ mb, reason: `still throttled after ${MAX_REQUEUES} re-queues` })));
+  transient.push(
+    ...waiting.map((mb) => ({ key: `${job.itemId}@${mb.upn}`, upn: mb.upn, reason: `still throttled after ${MAX_REQUEUES} re-queues`, permanent: false })),
+  );
 
-  if (failures.length > 0) {
+  if (transient.length > 0) {
     if (delivery.dequeueCount < IMPORT_MAX_DEQUEUE) {
       // Let the queue retry; the copies that succeeded are in the ledger and are skipped next time.
-      throw new Error(`import of ${job.itemId} failed for ${failures.map((f) => `${f.mb.upn}: ${f.reason}`).join('; ')}`);
+      throw new Error(`import of ${job.itemId} failed for ${transient.map((f) => `${f.upn ?? f.key}: ${f.reason}`).join('; ')}`);
     }
-    for (const f of failures) {
-      await deps.deadLetters.record({
-        connectorId: job.connectorId,
-        stage: 'import',
-        key: `${job.itemId}@${f.mb.upn}`,
-        reason: f.reason,
-        input: `${containers.mime}/${job.emlPath}`,
-        runId: job.runId,
-      });
-      await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${f.mb.upn}`, 'failed', { reason: f.reason });
-      copies.push({ upn: f.mb.upn, outcome: 'failed', reason: f.reason });
-    }
-    return { status: 'partial', copies, unmapped: resolution.unmapped };
+    for (const f of transient) copies.push(await deadLetterCopy(job, f, deps));
   }
+  if (permanent.length > 0 || transient.length > 0) return { status: 'partial', copies, unmapped };
   if (await deps.unmapped.remove(job.connectorId, job.itemId)) {
     // Re-driven after a mapping fix: the run no longer counts it as unmapped.
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'remapped');
   }
-  return { status: 'imported', copies, unmapped: resolution.unmapped };
+  return { status: 'imported', copies, unmapped };
+}
+
+async function recordUnmapped(
+  job: ImportJob,
+  unmapped: { number: string; reason: string }[],
+  deps: ImportDeps,
+  log: (m: string) => void,
+): Promise<ImportResult> {
+  const reasons = unmapped.map((u) => `${u.number}: ${u.reason}`);
+  await deps.unmapped.record(
+    job,
+    unmapped.map((u) => u.number),
+    reasons,
+  );
+  await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'unmapped', { reason: reasons.join(' | ') });
+  log(`item ${job.itemId} of ${job.connectorId} maps to no mailbox; kept for re-drive`);
+  return { status: 'unmapped', copies: [], unmapped };
+}
+
+async function deadLetterCopy(job: ImportJob, f: Failure, deps: ImportDeps): Promise<ImportResult['copies'][number]> {
+  await deps.deadLetters.record({
+    connectorId: job.connectorId,
+    stage: 'import',
+    key: f.key,
+    reason: f.reason,
+    input: `${containers.mime}/${job.emlPath}`,
+    runId: job.runId,
+  });
+  await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', f.key, 'failed', { reason: f.reason });
+  return { upn: f.upn ?? f.key, outcome: 'failed', reason: f.reason };
+}
+
+/** Graph's answer to a message over the mailbox's MaxReceiveSize/MaxSendSize. */
+function overSizeLimit(err: unknown): boolean {
+  return failureOf(err).code === 'ErrorMessageSizeExceeded';
+}
+
+/** The tenant will not take an attachment on a message that is not a draft (strict service or the 2026-12-31 enforcement). */
+function attachmentRefused(err: unknown): boolean {
+  const { status, code } = failureOf(err);
+  return (status === 400 && code === 'ErrorInvalidOperation') || (status === 403 && code === 'ErrorAccessDenied');
+}
+
+function sizeLimitReason(mb: TargetMailbox, message: ItemMessage, eml: Buffer): string {
+  const mbytes = (eml.length / (1024 * 1024)).toFixed(1);
+  return (
+    `the copy for ${mb.upn} is ${mbytes} MB with its ${message.attachments.length} attachment(s), over that mailbox's message size limit ` +
+    `(35 MB unless raised). An Exchange admin can raise MaxReceiveSize and MaxSendSize of the archived mailboxes up to 150 MB ` +
+    `(docs/deploy.md, "Message size limit"), then re-drive this item; the message is in the mailbox with the attachments that fitted`
+  );
 }
 
 async function importCopy(
@@ -157,24 +277,75 @@ async function importCopy(
   job: ImportJob,
   message: ItemMessage,
   eml: Buffer,
-  built: ReturnType<typeof messagePayload> | undefined,
+  plan: CopyPlan,
   deps: ImportDeps,
 ): Promise<CopyOutcome> {
-  const api = deps.mailboxApi;
-  const entry = await deps.ledger.get(mb.userId, job.connectorId, job.itemId);
+  const ledger = deps.ledger;
+  const holder = randomUUID();
+  const ids = [mb.userId, job.connectorId, job.itemId] as const;
+
+  let entry = await ledger.get(...ids);
   if (entry?.state === 'complete') return 'duplicate';
-  const folderId = await deps.graphCache.folder(mb.userId, connector.folderName, () => api.ensureFolder(mb.userId, connector.folderName));
-  const useMime = built === undefined;
+  if (plan.refused) throw new PermanentCopyError('strategy-refused', plan.refused);
+
+  // Claim the copy before anything is created; only a left-over claim makes us look in the mailbox.
+  let lookFirst = false;
+  if (!entry) {
+    const claim = await ledger.claim(...ids, holder);
+    entry = claim.entry;
+    if (!claim.claimed) {
+      if (entry.state === 'complete') return 'duplicate';
+    }
+  }
+  if (entry.holder !== holder) {
+    if (ImportLedger.heldByAnother(entry, holder)) {
+      const left = Math.ceil((CLAIM_LEASE_MS - (Date.now() - Date.parse(entry.claimedAt))) / 1000);
+      throw new ComeBackLaterError(Math.min(60, Math.max(1, left)), `copy for ${mb.upn} is being made by another delivery`);
+    }
+    const taken = await ledger.takeOver(...ids, entry, holder);
+    if (!taken) throw new ComeBackLaterError(5, `copy for ${mb.upn} was taken over by another delivery`);
+    entry = taken;
+    lookFirst = entry.state === 'claimed';
+  }
+
+  try {
+    return await writeCopy(mb, connector, job, message, eml, plan, deps, entry, lookFirst);
+  } catch (err) {
+    // Hand the claim back so the next delivery need not wait for the lease; a lost claim is not ours to hand back.
+    const latest = await ledger.get(...ids).catch(() => undefined);
+    if (latest && latest.holder === holder) await ledger.release(...ids, latest);
+    const refusal = mailboxRefusal(err);
+    if (refusal && !(err instanceof PermanentCopyError)) throw new MailboxRefusedError(refusalReason(mb.address, refusal));
+    throw err;
+  }
+}
+
+async function writeCopy(
+  mb: TargetMailbox,
+  connector: ConnectorSettings,
+  job: ImportJob,
+  message: ItemMessage,
+  eml: Buffer,
+  plan: CopyPlan,
+  deps: ImportDeps,
+  claim: LedgerEntry,
+  lookFirst: boolean,
+): Promise<CopyOutcome> {
+  const api = deps.mailboxApi;
+  const ids = [mb.userId, job.connectorId, job.itemId] as const;
+  let entry = claim;
+  const folderId = entry.folderId ?? (await deps.graphCache.folder(mb.userId, connector.folderName, () => api.ensureFolder(mb.userId, connector.folderName)));
+  const useMime = plan.mode === 'importMime';
   const lookup = () =>
     useMime
       ? api.findByInternetMessageId(mb.userId, folderId, message.internetMessageId)
       : api.findByExtendedProperty(mb.userId, folderId, DEDUP_PROPERTY_ID, dedupValue(job.connectorId, job.itemId));
 
-  let messageId = entry?.messageId ?? (await lookup());
+  let messageId = entry.messageId ?? (lookFirst ? await lookup() : undefined);
   const existed = messageId !== undefined;
   if (!messageId) {
     try {
-      messageId = useMime ? await api.importMime(mb.userId, folderId, eml) : await api.createMessage(mb.userId, folderId, built.payload);
+      messageId = useMime ? await api.importMime(mb.userId, folderId, eml) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
     } catch (err) {
       const { status, code } = failureOf(err);
       if (status === 404 && code === 'ErrorItemNotFound') {
@@ -182,27 +353,66 @@ async function importCopy(
         await deps.graphCache.forgetFolder(mb.userId, connector.folderName);
         throw err;
       }
+      if (overSizeLimit(err)) throw new PermanentCopyError('message-size-limit', sizeLimitReason(mb, message, eml));
       if (!outcomeUnknown(err)) throw err;
       // The create may have happened: look before creating again.
       messageId = await lookup();
       if (!messageId) throw err;
     }
-    await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'created' });
+    entry = await deps.ledger.update(...ids, entry, { state: 'created', messageId, folderId });
   }
+
+  const built = plan.built;
   if (built) {
-    // Add what the message does not have yet (a create that carried them, or a crashed earlier attempt, may have added some).
-    const { deferred } = built;
-    const wanted = existed ? attachmentsOf(message) : deferred;
-    if (wanted.length > 0) {
-      const present = existed || deferred.length > 0 ? await api.listAttachments(mb.userId, messageId) : [];
-      const remaining = [...present];
-      for (const a of wanted) {
-        const at = remaining.findIndex((p) => p.name === a.name && p.size === a.content.length);
-        if (at >= 0) remaining.splice(at, 1);
-        else await api.addAttachment(mb.userId, messageId, a);
+    // After a fresh create only the deferred attachments are missing; after anything else, ask the message.
+    const wanted = existed ? attachmentsOf(message).filter((a) => !built.omitted.some((o) => o.index === a.index)) : built.deferred;
+    const todo = existed ? await missing(api, mb.userId, messageId, wanted) : wanted;
+    for (const a of todo) {
+      try {
+        await api.addAttachment(mb.userId, messageId, a);
+      } catch (err) {
+        if (overSizeLimit(err)) throw new PermanentCopyError('message-size-limit', sizeLimitReason(mb, message, eml));
+        if (attachmentRefused(err)) await fallBackToNote(mb, job, messageId, a, err, deps, entry);
+        // An upload whose answer was lost is found by its content id on the next attempt.
+        throw err;
       }
     }
   }
-  await deps.ledger.put(mb.userId, job.connectorId, job.itemId, { messageId, folderId, state: 'complete' });
-  return 'imported';
+  await deps.ledger.update(...ids, entry, { state: 'complete', messageId, folderId, holder: '' });
+  return built && built.omitted.length > 0 ? 'partial' : 'imported';
+}
+
+/** The wanted attachments the message does not have, by content id (each counted: two equal parts are two). */
+async function missing(api: MailboxApi, userId: string, messageId: string, wanted: KeyedAttachment[]): Promise<KeyedAttachment[]> {
+  const present = (await api.listAttachments(userId, messageId)).map((a) => a.contentId?.replace(/^<|>$/g, '') ?? '');
+  return wanted.filter((a) => {
+    const at = present.indexOf(a.contentId);
+    if (at < 0) return true;
+    present.splice(at, 1);
+    return false;
+  });
+}
+
+/**
+ * The tenant refused an attachment on the non-draft copy and no self-test had said so: record the
+ * strategy as broken (every later item then carries a note instead), remove this copy (a non-draft
+ * message cannot be given the note afterwards), and make it again soon with the note.
+ */
+async function fallBackToNote(
+  mb: TargetMailbox,
+  job: ImportJob,
+  messageId: string,
+  a: KeyedAttachment,
+  err: unknown,
+  deps: ImportDeps,
+  entry: LedgerEntry,
+): Promise<never> {
+  const strategy = a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost;
+  await deps.strategies.record([
+    { strategy, works: false, detail: `refused during import: ${describeFailure(err)}`, mailbox: mb.upn, testedAt: new Date().toISOString(), source: 'import' },
+  ]);
+  await deps.mailboxApi.deleteMessage(mb.userId, messageId);
+  await deps.ledger.update(mb.userId, job.connectorId, job.itemId, entry, { state: 'claimed', messageId: undefined, holder: '' });
+  (deps.log ?? (() => undefined))(`item ${job.itemId}: the tenant refuses ${strategy} on non-draft messages; the copy is made again with a note`);
+  throw new ComeBackLaterError(1, `${strategy} refused on a non-draft message in ${mb.upn}; copy re-made with a note`);
 }

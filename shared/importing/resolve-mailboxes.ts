@@ -1,8 +1,9 @@
 /**
  * Who gets a copy. Per participant: the custom mapping (if on) at the item's own time, then the
  * email the archiver gives for registered users (if automatic mapping is on). An address counts only
- * when Graph confirms a user with an Exchange Online mailbox; every participant that maps to none is
- * reported with the reasons.
+ * when Graph confirms a user (by address, UPN or alias) with an Exchange Online mailbox the app may
+ * write to; every participant that maps to none is reported with the reasons. A look-up that fails
+ * (Graph down for one mailbox) holds back only that participant.
  */
 import type { CountryCode } from 'libphonenumber-js';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -23,6 +24,8 @@ export interface TargetMailbox {
 export interface Resolution {
   mailboxes: TargetMailbox[];
   unmapped: { number: string; reason: string }[];
+  /** Participants whose look-up failed for a reason a retry may cure (the others' copies go ahead). */
+  unresolved: { number: string; error: unknown }[];
 }
 
 export interface ResolveDeps {
@@ -40,28 +43,34 @@ export async function resolveMailboxes(
 ): Promise<Resolution> {
   const byUser = new Map<string, TargetMailbox>();
   const unmapped: Resolution['unmapped'] = [];
+  const unresolved: Resolution['unresolved'] = [];
   const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
 
   for (const p of participants) {
     const number = toE164(p.number, deps.defaultRegion) ?? p.number;
     const reasons: string[] = [];
     let target: TargetMailbox | undefined;
-    if (connector.customMapping) {
-      const mapped = await deps.mapping.lookup(connector.id, number, at);
-      if (!mapped) reasons.push("not in the custom mapping at the item's time");
-      else {
-        const check = await confirm(mapped);
-        if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: mapped, via: 'custom', numbers: [number] };
-        else reasons.push(`custom mapping: ${check.reason}`);
+    try {
+      if (connector.customMapping) {
+        const mapped = await deps.mapping.lookup(connector.id, number, at);
+        if (!mapped) reasons.push("not in the custom mapping at the item's time");
+        else {
+          const check = await confirm(mapped);
+          if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: mapped, via: 'custom', numbers: [number] };
+          else reasons.push(`custom mapping: ${check.reason}`);
+        }
       }
-    }
-    if (!target && connector.autoMapping) {
-      if (!p.email) reasons.push('the archiver gives no email address');
-      else {
-        const check = await confirm(p.email);
-        if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: p.email, via: 'email', numbers: [number] };
-        else reasons.push(`email: ${check.reason}`);
+      if (!target && connector.autoMapping) {
+        if (!p.email) reasons.push('the archiver gives no email address');
+        else {
+          const check = await confirm(p.email);
+          if (check.status === 'mailbox') target = { userId: check.userId, upn: check.upn, address: p.email, via: 'email', numbers: [number] };
+          else reasons.push(`email: ${check.reason}`);
+        }
       }
+    } catch (error) {
+      unresolved.push({ number, error });
+      continue;
     }
     if (!connector.customMapping && !connector.autoMapping) reasons.push('both custom and automatic mapping are off');
     if (!target) {
@@ -72,5 +81,5 @@ export async function resolveMailboxes(
     if (existing) existing.numbers.push(number);
     else byUser.set(target.userId, target);
   }
-  return { mailboxes: [...byUser.values()], unmapped };
+  return { mailboxes: [...byUser.values()], unmapped, unresolved };
 }

@@ -23,13 +23,15 @@ export type Stage = 'fetch' | 'convert' | 'import' | 'reconcile';
  * imported: one mailbox copy; unmapped: no mailbox for the item; remapped: unmapped once, imported
  * after a re-drive (no longer counted as unmapped); failed: dead-lettered with a reason.
  */
-export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'unmapped' | 'remapped' | 'failed' | 'requeued';
+export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'partial' | 'unmapped' | 'remapped' | 'failed' | 'requeued';
 
 export interface ConnectorRunCounts {
   fetched: number;
   alreadyPresent: number;
   converted: number;
   imported: number;
+  /** Mailbox copies imported without some attachments (left out with a note; the whole message is in the archive). */
+  partiallyImported: number;
   unmapped: number;
   failed: number;
   /** Stranded items (never converted, or converted and never imported) the sweep queued again. */
@@ -194,7 +196,18 @@ export class RunStatusStore {
     const entry = (connectorId: string): ConnectorRunSummary => {
       let s = byConnector.get(connectorId);
       if (!s) {
-        s = { connectorId, state: 'dispatched', fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, unmapped: 0, failed: 0, reconciled: 0 };
+        s = {
+          connectorId,
+          state: 'dispatched',
+          fetched: 0,
+          alreadyPresent: 0,
+          converted: 0,
+          imported: 0,
+          partiallyImported: 0,
+          unmapped: 0,
+          failed: 0,
+          reconciled: 0,
+        };
         byConnector.set(connectorId, s);
       }
       return s;
@@ -225,6 +238,9 @@ function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): v
   else if (stage === 'fetch' && outcome === 'present') s.alreadyPresent++;
   else if (stage === 'convert' && outcome === 'converted') s.converted++;
   else if (stage === 'import' && (outcome === 'imported' || outcome === 'duplicate')) s.imported++;
-  else if (stage === 'import' && outcome === 'unmapped') s.unmapped++;
+  else if (stage === 'import' && outcome === 'partial') {
+    s.imported++;
+    s.partiallyImported++;
+  } else if (stage === 'import' && outcome === 'unmapped') s.unmapped++;
   else if (stage === 'reconcile' && outcome === 'requeued') s.reconciled++;
 }

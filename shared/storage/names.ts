@@ -37,6 +37,9 @@ export const queues = {
   /** Raw items to convert that no blob event brought (the reconciliation sweep finds them). */
   convertJobs: 'convert-jobs',
   convertJobsPoison: `convert-jobs${POISON_SUFFIX}`,
+  /** An administrator's request to run the import self-test: {"mailbox": "<test mailbox UPN>"}. */
+  selfTestRequests: 'selftest-requests',
+  selfTestRequestsPoison: `selftest-requests${POISON_SUFFIX}`,
 } as const;
 
 export const tables = {
@@ -54,6 +57,8 @@ export const tables = {
   unmapped: 'unmapped',
   /** Items a stage could not process, with the reason and where the input is kept, for re-drive. */
   deadLetters: 'deadletters',
+  /** Which ways of writing a mailbox copy work in this tenant, as the import self-test found. */
+  importStrategies: 'importstrategies',
 } as const;
 
 /**

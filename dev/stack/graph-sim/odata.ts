@@ -7,14 +7,17 @@ import { badRequest } from './errors';
 const str = "'((?:[^']|'')*)'";
 const unquote = (s: string) => s.replace(/''/g, "'");
 
-export type UserFilter = { mailOrUpn: string };
+export type UserFilter = { mailOrUpn: string; proxyAddress: boolean };
 export type FolderFilter = { displayName: string };
 export type MessageFilter = { extendedPropertyId: string; value: string } | { internetMessageId: string };
 
+/** `mail eq 'a' or userPrincipalName eq 'a'`, optionally `or proxyAddresses/any(p:p eq 'smtp:a')`. */
 export function parseUserFilter(filter: string): UserFilter {
-  const m = new RegExp(`^mail eq ${str} or userPrincipalName eq ${str}$`, 'i').exec(filter.trim());
-  if (!m || unquote(m[1]).toLowerCase() !== unquote(m[2]).toLowerCase()) throw badRequest(`Unsupported filter: ${filter}`, 'Request_UnsupportedQuery');
-  return { mailOrUpn: unquote(m[1]) };
+  const m = new RegExp(`^mail eq ${str} or userPrincipalName eq ${str}(?: or proxyAddresses/any\\((\\w+):\\s*\\3 eq ${str}\\))?$`, 'i').exec(filter.trim());
+  const same = (a: string, b: string) => unquote(a).toLowerCase() === unquote(b).toLowerCase();
+  if (!m || !same(m[1], m[2]) || (m[4] !== undefined && !same(`smtp:${m[1]}`, m[4])))
+    throw badRequest(`Unsupported filter: ${filter}`, 'Request_UnsupportedQuery');
+  return { mailOrUpn: unquote(m[1]), proxyAddress: m[4] !== undefined };
 }
 
 export function parseFolderFilter(filter: string): FolderFilter {

@@ -2,6 +2,18 @@
 import { z } from 'zod';
 
 const rate = z.coerce.number().min(0).max(1);
+/** A switch from code (boolean) or from GRAPH_SIM_FAULTS ("true"/"false"). */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+/** A list from code (array) or from GRAPH_SIM_FAULTS ("a@x|b@y"). */
+const list = z.union([
+  z.array(z.string()),
+  z.string().transform((v) =>
+    v
+      .split('|')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+]);
 
 export const graphSimOptionsSchema = z.object({
   /** Per mailbox and app: concurrent requests, requests per 10 minutes, upload bytes per 5 minutes. */
@@ -21,6 +33,26 @@ export const graphSimOptionsSchema = z.object({
   rateTimeout: rate.default(0),
   /** Share of message creates (POST messages, importMime) answered 503 after the message was stored. */
   rate503AfterCommit: rate.default(0),
+  /** Share of writes (message creates, attachment adds) whose connection drops after the write was stored. */
+  rateTimeoutAfterCommit: rate.default(0),
+  /** Exchange's per-mailbox message size limit (MaxReceiveSize/MaxSendSize), 35 MB unless an admin raises it (to 150 MB at most). */
+  maxMessageMb: z.coerce.number().min(1).max(150).default(35),
+  /** Mailboxes (UPN) that have a raised limit of 150 MB. */
+  largeMailboxes: list.default([]),
+  /**
+   * RBAC for Applications: the UPNs inside the app's management scope. Empty: every mailbox (a
+   * tenant-wide grant). Any other mailbox answers 403 ErrorAccessDenied.
+   */
+  mailboxScope: list.default([]),
+  /** Attachments can be added only to drafts (all Graph documents); a non-draft answers 400. */
+  strictNonDraftAttachments: flag.default(false),
+  /**
+   * Exchange's enforcement from 2026-12-31: sensitive properties of non-draft messages (subject, body,
+   * recipients, attachments) cannot be changed unless the app holds Mail-Advanced.ReadWrite(.All).
+   */
+  enforceSensitiveProperties: flag.default(false),
+  /** The app holds Mail-Advanced.ReadWrite.All (matters only with enforceSensitiveProperties). */
+  mailAdvanced: flag.default(false),
   /** Milliseconds every request waits before it is handled (makes concurrency visible). */
   latencyMs: z.coerce.number().int().min(0).default(0),
   uploadSessionMinutes: z.coerce.number().min(0.01).default(15),

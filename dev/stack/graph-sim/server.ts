@@ -15,7 +15,7 @@ import { SimStore, type StoredMessage } from './store';
 import { MailboxThrottle } from './throttle';
 import type { SimContext, SimRequest } from './context';
 import { findUser, getUser, listUsers } from './handlers/users';
-import { createFolder, getFolder, listFolders } from './handlers/mail-folders';
+import { createFolder, deleteFolder, getFolder, listFolders, moveFolder } from './handlers/mail-folders';
 import * as messages from './handlers/messages';
 import { Random } from '../archiver-sim/random';
 
@@ -45,12 +45,16 @@ const routes: Route[] = [
   ['GET', new RegExp(`^/users/${seg}/mailFolders$`), (c, r, u) => listFolders(c, r, u), true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders$`), (c, r, u) => [201, createFolder(c, r, u)], true],
   ['GET', new RegExp(`^/users/${seg}/mailFolders/${seg}$`), (c, r, u, f) => getFolder(c, r, u, f), true],
+  ['DELETE', new RegExp(`^/users/${seg}/mailFolders/${seg}$`), (c, r, u, f) => [204, deleteFolder(c, r, u, f)], true],
+  ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/move$`), (c, r, u, f) => [201, moveFolder(c, r, u, f)], true],
   ['GET', new RegExp(`^/users/${seg}/mailFolders/${seg}/messages$`), (c, r, u, f) => messages.listInFolder(c, r, u, f), true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/messages$`), (c, r, u, f) => [201, messages.createInFolder(c, r, u, f)], true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/importMime$`), async (c, r, u, f) => [201, await messages.importMime(c, r, u, f)], true],
   ['POST', new RegExp(`^/users/${seg}/messages$`), async (c, r, u) => [201, await messages.createDraft(c, r, u)], true],
   ['GET', new RegExp(`^/users/${seg}/messages/${seg}$`), (c, r, u, m) => messages.getMessage(c, r, u, m), true],
+  ['DELETE', new RegExp(`^/users/${seg}/messages/${seg}$`), (c, r, u, m) => [204, messages.deleteMessage(c, r, u, m)], true],
   ['GET', new RegExp(`^/users/${seg}/messages/${seg}/attachments$`), (c, r, u, m) => messages.listAttachments(c, r, u, m), true],
+  ['GET', new RegExp(`^/users/${seg}/messages/${seg}/attachments/${seg}$`), (c, r, u, m, a) => messages.getAttachment(c, r, u, m, a), true],
   ['POST', new RegExp(`^/users/${seg}/messages/${seg}/attachments$`), (c, r, u, m) => [201, messages.addAttachment(c, r, u, m)], true],
   [
     'POST',
@@ -157,9 +161,25 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
       await latency();
       const result = await route[2](ctx, { req, url, body, version: version[1] as 'v1.0' | 'beta' }, ...groups);
       const [status, payload] = Array.isArray(result) ? (result as [number, unknown]) : [200, result];
-      if (options.rate503AfterCommit > 0 && req.method === 'POST' && /\/(messages|importMime)$/.test(path) && random.next() < options.rate503AfterCommit) {
+      const isCreate = req.method === 'POST' && /\/(messages|importMime)$/.test(path);
+      if (options.rate503AfterCommit > 0 && isCreate && random.next() < options.rate503AfterCommit) {
         // The message is stored; only the answer is lost to a busy front end.
         return graphError(req, res, 503, 'ServiceUnavailable', 'Simulated outage after the write.', { 'Retry-After': String(options.retryAfterSeconds) });
+      }
+      if (
+        options.rateTimeoutAfterCommit > 0 &&
+        req.method === 'POST' &&
+        /\/(messages|importMime|attachments)$/.test(path) &&
+        random.next() < options.rateTimeoutAfterCommit
+      ) {
+        // Stored, and then the connection drops before any answer.
+        res.socket?.destroy();
+        return;
+      }
+      if (status === 204) {
+        res.writeHead(204);
+        res.end();
+        return;
       }
       sendJson(res, status, payload);
     } catch (err) {

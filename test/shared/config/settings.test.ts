@@ -59,6 +59,7 @@ describe('app settings', () => {
     ['MAPPING_DEFAULT_REGION', 'XX', /ISO 3166/],
     ['MAILBOX_CACHE_TTL_MINUTES', 'forever', /whole number/],
     ['GRAPH_IMPORT_MODE', 'eml', /json or importMime/],
+    ['GRAPH_ITEM_CLASS', 'IPM.Note.Mobile Archive', /IPM\.Note followed by/],
     ['RECONCILE_MIN_AGE_MINUTES', '0', /between 1 and/],
     ['RECONCILE_LOOKBACK_HOURS', 'a week', /whole number/],
     ['RECONCILE_MAX_ITEMS', '1000000', /between 1 and 100000/],

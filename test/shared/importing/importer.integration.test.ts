@@ -122,7 +122,7 @@ describe('importer (Azurite + Graph simulator)', () => {
     await f.services.mapping.replace('enterprise', [], 'test');
   });
 
-  it('imports a 40 MB recording through an upload session, byte for byte', async () => {
+  it('imports a 40 MB recording through an upload session, byte for byte, into a mailbox whose size limit was raised', async () => {
     const big = item('voice-call-recording', () => undefined);
     const content = Buffer.alloc(40 * 1024 * 1024);
     for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE((i ^ 0x9e3779b9) >>> 0, i);
@@ -131,7 +131,12 @@ describe('importer (Azurite + Graph simulator)', () => {
       { id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', size: content.length, sha256: createHash('sha256').update(content).digest('hex') },
     ];
     const sessionsBefore = f.graph.requests.byRoute[Object.keys(f.graph.requests.byRoute).find((k) => k.includes('createUploadSession')) ?? ''] ?? 0;
-    await runImport(f, await convertFixture(f, big));
+    f.graph.setOptions({ largeMailboxes: [OLIVIA] });
+    try {
+      await runImport(f, await convertFixture(f, big));
+    } finally {
+      f.graph.setOptions({ largeMailboxes: [] });
+    }
     const [m] = copiesOf(f, OLIVIA, big.raw.id);
     assert.equal(m.attachments.length, 1);
     assert.equal(createHash('sha256').update(m.attachments[0].content).digest('hex'), createHash('sha256').update(content).digest('hex'));
@@ -145,9 +150,9 @@ describe('importer (Azurite + Graph simulator)', () => {
     const ledger = new ImportLedger(f.services.storage.table(tables.importLedger));
     let crashes = 0;
     const crashing = Object.create(ledger) as ImportLedger;
-    crashing.put = async (...args: Parameters<ImportLedger['put']>) => {
-      if (args[3].state === 'created' && crashes++ === 0) throw new Error('process killed after the create');
-      return ledger.put(...args);
+    crashing.update = async (...args: Parameters<ImportLedger['update']>) => {
+      if (args[4].state === 'created' && crashes++ === 0) throw new Error('process killed after the create');
+      return ledger.update(...args);
     };
     await assert.rejects(importItem(job, { ...f.services, ledger: crashing }, { dequeueCount: 1 }), /process killed/);
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1, 'the message was created before the crash');

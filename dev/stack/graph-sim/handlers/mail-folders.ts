@@ -56,3 +56,25 @@ export function createFolder(ctx: SimContext, r: SimRequest, user: string) {
   ctx.changed();
   return folderView(mb, folder);
 }
+
+/** POST /users/{id}/mailFolders/{id}/move {destinationId}: e.g. a user moves the folder to Deleted Items. */
+export function moveFolder(ctx: SimContext, r: SimRequest, user: string, folder: string) {
+  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const f = resolveFolder(mb, folder);
+  const body = JSON.parse(r.body.toString('utf8') || '{}') as { destinationId?: unknown };
+  if (typeof body.destinationId !== 'string') throw badRequest('destinationId is required.', 'ErrorInvalidProperty');
+  const destination = resolveFolder(mb, body.destinationId);
+  f.parentFolderId = destination.id;
+  ctx.changed();
+  return folderView(mb, f);
+}
+
+/** DELETE /users/{id}/mailFolders/{id}: the folder and its messages are gone (held items live on in Recoverable Items). */
+export function deleteFolder(ctx: SimContext, _r: SimRequest, user: string, folder: string): void {
+  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const f = resolveFolder(mb, folder);
+  if (f.wellKnownName) throw new GraphHttpError(403, 'ErrorDeleteDistinguishedFolder', 'Distinguished folders cannot be deleted.');
+  for (const [id, m] of mb.messages) if (m.folderId === f.id) mb.messages.delete(id);
+  mb.folders.delete(f.id);
+  ctx.changed();
+}

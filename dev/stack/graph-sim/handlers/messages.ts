@@ -10,13 +10,18 @@
  *   https://learn.microsoft.com/en-us/graph/api/mailfolder-importmime?view=graph-rest-beta
  * - attachments: POST under 3 MB; upload sessions for 3 MB to 150 MB, chunks of at most 4 MB, no
  *   Authorization header on the upload URL. https://learn.microsoft.com/en-us/graph/outlook-large-attachments
+ *   Their `size` is Graph's, not the byte count; their contentId is kept as given.
+ * - the mailbox's message size limit (35 MB unless raised), answered ErrorMessageSizeExceeded;
+ * - switchable strictness (see options.ts): attachments only on drafts, and the 2026-12-31
+ *   enforcement on sensitive properties of non-draft messages.
  */
 import { randomBytes } from 'node:crypto';
 import PostalMime from 'postal-mime';
 import { GraphHttpError, badRequest, notFound } from '../errors';
 import type { SimContext, SimRequest } from '../context';
 import { parseMessageFilter, select } from '../odata';
-import { newId, type MailboxStore, type StoredAttachment, type StoredMessage } from '../store';
+import { newId, reportedSize, type MailboxStore, type StoredAttachment, type StoredMessage } from '../store';
+import type { DirectoryUser } from '../directory';
 import { resolveFolder } from './mail-folders';
 import { mailboxUser } from './users';
 
@@ -25,8 +30,52 @@ export const LARGE_ATTACHMENT_LIMIT = 150 * 1024 * 1024;
 export const UPLOAD_CHUNK_LIMIT = 4 * 1024 * 1024;
 const MSGFLAG_READ = 0x1;
 const MSGFLAG_UNSENT = 0x8;
+/** Custom internet headers a create may carry (x- names only). */
+export const MAX_CUSTOM_HEADERS = 5;
 
-function messageView(m: StoredMessage, expandExtended: boolean) {
+/** What the message counts against the mailbox's size limit: body and attachments as stored. */
+function messageSize(m: Pick<StoredMessage, 'body' | 'attachments'>): number {
+  return Buffer.byteLength(m.body.content) + m.attachments.reduce((n, a) => n + a.size, 0);
+}
+
+/** Refuses a message that would be over the mailbox's MaxReceiveSize (35 MB unless raised, 150 MB at most). */
+function checkSizeLimit(ctx: SimContext, owner: DirectoryUser, size: number): void {
+  const large = ctx.options.largeMailboxes.some((u) => u.toLowerCase() === owner.userPrincipalName.toLowerCase());
+  const limitMb = large ? 150 : ctx.options.maxMessageMb;
+  if (size > limitMb * 1024 * 1024) {
+    throw new GraphHttpError(
+      413,
+      'ErrorMessageSizeExceeded',
+      `The message exceeds the maximum supported size of ${limitMb} MB for this mailbox. Cannot save changes made to an item to store.`,
+    );
+  }
+}
+
+/** Adding an attachment to a message that is not a draft: refused in the strict modes. */
+function checkAttachmentAllowed(ctx: SimContext, m: StoredMessage): void {
+  if (m.isDraft) return;
+  if (ctx.options.strictNonDraftAttachments) {
+    throw new GraphHttpError(400, 'ErrorInvalidOperation', 'Attachments can be added only to draft messages.');
+  }
+  if (ctx.options.enforceSensitiveProperties && !ctx.options.mailAdvanced) {
+    throw new GraphHttpError(403, 'ErrorAccessDenied', 'Changing the content of a non-draft message requires Mail-Advanced.ReadWrite.');
+  }
+}
+
+/**
+ * `$expand=singleValueExtendedProperties($filter=id eq '...' or id eq '...')`: the named ids only
+ * (Graph returns extended properties only when expanded, and only those the filter names).
+ */
+function expandedProperties(m: StoredMessage, expand: string | null): { singleValueExtendedProperties?: { id: string; value: string }[] } {
+  if (!expand) return {};
+  const inner = /^singleValueExtendedProperties\(\$filter=(.*)\)$/i.exec(expand.trim());
+  if (!inner) throw badRequest(`Unsupported $expand: ${expand}`, 'ErrorInvalidUrlQuery');
+  const ids = [...inner[1].matchAll(/id eq '((?:[^']|'')*)'/gi)].map((x) => x[1].replace(/''/g, "'").toLowerCase());
+  return { singleValueExtendedProperties: m.singleValueExtendedProperties.filter((p) => ids.includes(p.id.toLowerCase())) };
+}
+
+function messageView(m: StoredMessage, expand: string | null = null, selectParam: string | null = null) {
+  const wantsHeaders = (selectParam ?? '').split(',').some((s) => s.trim() === 'internetMessageHeaders');
   return {
     id: m.id,
     createdDateTime: m.createdDateTime,
@@ -42,7 +91,8 @@ function messageView(m: StoredMessage, expandExtended: boolean) {
     toRecipients: m.toRecipients,
     ccRecipients: m.ccRecipients,
     body: m.body,
-    ...(expandExtended ? { singleValueExtendedProperties: m.singleValueExtendedProperties } : {}),
+    ...(wantsHeaders ? { internetMessageHeaders: m.internetMessageHeaders } : {}),
+    ...expandedProperties(m, expand),
   };
 }
 
@@ -55,6 +105,7 @@ function attachmentView(a: StoredAttachment, withContent = false) {
     size: a.size,
     isInline: a.isInline,
     contentId: a.contentId,
+    lastModifiedDateTime: null,
     ...(withContent ? { contentBytes: a.content.toString('base64') } : {}),
   };
 }
@@ -88,11 +139,12 @@ function fileAttachment(raw: Record<string, unknown>): StoredAttachment {
   if (content.length >= SMALL_ATTACHMENT_LIMIT) {
     throw new GraphHttpError(413, 'ErrorAttachmentSizeLimitExceeded', 'Attachments of 3 MB or more must be uploaded with an upload session.');
   }
+  const name = text(raw.name, 'attachment');
   return {
     id: newId('AAMkAtt'),
-    name: text(raw.name, 'attachment'),
+    name,
     contentType: text(raw.contentType, 'application/octet-stream'),
-    size: content.length,
+    size: reportedSize(content.length, name),
     isInline: raw.isInline === true,
     contentId: typeof raw.contentId === 'string' ? raw.contentId : null,
     content,
@@ -117,6 +169,18 @@ function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: b
     return v ? new Date(v).toISOString() : undefined;
   };
   const attachments = Array.isArray(body.attachments) ? (body.attachments as Record<string, unknown>[]).map(fileAttachment) : [];
+  const headers = Array.isArray(body.internetMessageHeaders) ? (body.internetMessageHeaders as { name?: unknown; value?: unknown }[]) : [];
+  if (headers.length > MAX_CUSTOM_HEADERS) {
+    throw badRequest(
+      `Maximum number of headers in one message should be less than or equal to ${MAX_CUSTOM_HEADERS}.`,
+      'InvalidInternetMessageHeaderCollection',
+    );
+  }
+  for (const h of headers) {
+    if (typeof h.name !== 'string' || typeof h.value !== 'string' || !/^x-/i.test(h.name)) {
+      throw badRequest(`The internet message header name '${String(h.name)}' should start with 'x-' or 'X-'.`, 'InvalidInternetMessageHeader');
+    }
+  }
   return {
     id: newId(),
     folderId,
@@ -132,6 +196,7 @@ function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: b
     ccRecipients: Array.isArray(body.ccRecipients) ? body.ccRecipients : [],
     body: (body.body as { contentType: string; content: string }) ?? { contentType: 'text', content: '' },
     singleValueExtendedProperties: props,
+    internetMessageHeaders: headers as { name: string; value: string }[],
     attachments,
     createdBy: 'json',
   };
@@ -159,13 +224,14 @@ async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Pro
     ccRecipients: (email.cc ?? []).map((a) => addr(a as { name?: string; address?: string })).filter(Boolean),
     body: email.html ? { contentType: 'html', content: email.html } : { contentType: 'text', content: email.text ?? '' },
     singleValueExtendedProperties: [],
+    internetMessageHeaders: email.headers.filter((h) => /^x-/i.test(h.key)).map((h) => ({ name: h.key, value: h.value })),
     attachments: email.attachments.map((a) => {
       const content = Buffer.from(a.content as ArrayBuffer);
       return {
         id: newId('AAMkAtt'),
         name: a.filename ?? 'attachment',
         contentType: a.mimeType,
-        size: content.length,
+        size: reportedSize(content.length, a.filename ?? 'attachment'),
         isInline: a.disposition === 'inline',
         contentId: a.contentId ?? null,
         content,
@@ -177,13 +243,15 @@ async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Pro
 
 /** POST /users/{id}/mailFolders/{folder}/messages (JSON only). */
 export function createInFolder(ctx: SimContext, r: SimRequest, user: string, folder: string) {
-  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const owner = mailboxUser(ctx, user);
+  const mb = ctx.store.mailbox(owner.id);
   const f = resolveFolder(mb, folder);
   if (!isJson(r)) throw badRequest('Cannot process MIME content on this endpoint; create MIME messages on /messages.', 'RequestBodyRead');
   const m = fromJson(parseJson(r), f.id, false);
+  checkSizeLimit(ctx, owner, messageSize(m));
   mb.messages.set(m.id, m);
   ctx.changed();
-  return messageView(m, false);
+  return messageView(m);
 }
 
 /** POST /users/{id}/messages: JSON or MIME, always a draft in Drafts. */
@@ -193,18 +261,20 @@ export async function createDraft(ctx: SimContext, r: SimRequest, user: string) 
   const m = isJson(r) ? fromJson(parseJson(r), drafts.id, true) : await fromMime(r.body, drafts.id, true);
   mb.messages.set(m.id, m);
   ctx.changed();
-  return messageView(m, false);
+  return messageView(m);
 }
 
 /** POST beta /users/{id}/mailFolders/{folder}/importMime. */
 export async function importMime(ctx: SimContext, r: SimRequest, user: string, folder: string) {
   if (r.version !== 'beta') throw new GraphHttpError(400, 'BadRequest', "Resource not found for the segment 'importMime'.");
-  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const owner = mailboxUser(ctx, user);
+  const mb = ctx.store.mailbox(owner.id);
   const f = resolveFolder(mb, folder);
   const m = await fromMime(r.body, f.id, false);
+  checkSizeLimit(ctx, owner, messageSize(m));
   mb.messages.set(m.id, m);
   ctx.changed();
-  return messageView(m, false);
+  return messageView(m);
 }
 
 /** GET /users/{id}/mailFolders/{folder}/messages with the $filter forms the app uses. */
@@ -222,23 +292,50 @@ export function listInFolder(ctx: SimContext, r: SimRequest, user: string, folde
     );
   }
   const top = Number(r.url.searchParams.get('$top') ?? 10);
-  return { value: messages.slice(0, top).map((m) => select(messageView(m, false), r.url.searchParams.get('$select'))) };
+  return { value: messages.slice(0, top).map((m) => select(messageView(m, null, r.url.searchParams.get('$select')), r.url.searchParams.get('$select'))) };
 }
 
 export function getMessage(ctx: SimContext, r: SimRequest, user: string, id: string) {
   const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
-  return select(messageView(findMessage(mb, id), r.url.searchParams.has('$expand')), r.url.searchParams.get('$select'));
+  const selectParam = r.url.searchParams.get('$select');
+  const view = messageView(findMessage(mb, id), r.url.searchParams.get('$expand'), selectParam);
+  // An expanded navigation property is returned whatever $select names.
+  return {
+    ...select(view, selectParam),
+    ...('singleValueExtendedProperties' in view ? { singleValueExtendedProperties: view.singleValueExtendedProperties } : {}),
+  };
 }
 
-export function listAttachments(ctx: SimContext, _r: SimRequest, user: string, id: string) {
+export function listAttachments(ctx: SimContext, r: SimRequest, user: string, id: string) {
   const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
-  return { value: findMessage(mb, id).attachments.map((a) => attachmentView(a)) };
+  return { value: findMessage(mb, id).attachments.map((a) => select(attachmentView(a), r.url.searchParams.get('$select'))) };
+}
+
+/** GET .../attachments/{id}: with contentBytes, as Graph returns a file attachment. */
+export function getAttachment(ctx: SimContext, _r: SimRequest, user: string, id: string, attachmentId: string) {
+  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const a = findMessage(mb, id).attachments.find((x) => x.id === decodeURIComponent(attachmentId));
+  if (!a) throw notFound('attachment');
+  return attachmentView(a, true);
+}
+
+/** DELETE /users/{id}/messages/{id}: the message goes to Deleted Items (in a held mailbox it is kept in Recoverable Items). */
+export function deleteMessage(ctx: SimContext, _r: SimRequest, user: string, id: string): void {
+  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const m = findMessage(mb, id);
+  const deleted = resolveFolder(mb, 'deleteditems');
+  if (m.folderId === deleted.id) mb.messages.delete(m.id);
+  else m.folderId = deleted.id;
+  ctx.changed();
 }
 
 export function addAttachment(ctx: SimContext, r: SimRequest, user: string, id: string) {
-  const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
+  const owner = mailboxUser(ctx, user);
+  const mb = ctx.store.mailbox(owner.id);
   const m = findMessage(mb, id);
+  checkAttachmentAllowed(ctx, m);
   const a = fileAttachment(parseJson(r));
+  checkSizeLimit(ctx, owner, messageSize(m) + a.size);
   m.attachments.push(a);
   ctx.changed();
   return attachmentView(a);
@@ -256,6 +353,8 @@ export function createUploadSession(ctx: SimContext, r: SimRequest, user: string
   if (size < SMALL_ATTACHMENT_LIMIT)
     throw badRequest('Attachment size must be greater than the minimum size.', 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize');
   if (size > LARGE_ATTACHMENT_LIMIT) throw new GraphHttpError(413, 'ErrorAttachmentSizeLimitExceeded', 'The attachment exceeds the maximum size of 150 MB.');
+  checkAttachmentAllowed(ctx, m);
+  checkSizeLimit(ctx, owner, messageSize(m) + reportedSize(size, item.name));
   const token = randomBytes(24).toString('base64url');
   const expires = Date.now() + ctx.options.uploadSessionMinutes * 60_000;
   ctx.store.uploads.set(token, {
@@ -319,7 +418,7 @@ export function uploadChunk(ctx: SimContext, r: SimRequest, token: string): Uplo
     id: newId('AAMkAtt'),
     name: session.name,
     contentType: session.contentType,
-    size: session.size,
+    size: reportedSize(session.size, session.name),
     isInline: session.isInline,
     contentId: session.contentId,
     content: Buffer.concat(session.received),

@@ -16,9 +16,15 @@ export function findUser(ctx: SimContext, idOrUpn: string): DirectoryUser | unde
 export function listUsers(ctx: SimContext, r: SimRequest) {
   const filter = r.url.searchParams.get('$filter');
   if (!filter) return { value: ctx.users.map((u) => select(userView(u), r.url.searchParams.get('$select'))) };
-  const { mailOrUpn } = parseUserFilter(filter);
+  const { mailOrUpn, proxyAddress } = parseUserFilter(filter);
   const key = mailOrUpn.toLowerCase();
-  const found = ctx.users.filter((u) => u.mail?.toLowerCase() === key || u.userPrincipalName.toLowerCase() === key);
+  // Directory string comparisons ignore case, so 'smtp:' matches the primary 'SMTP:' too.
+  const found = ctx.users.filter(
+    (u) =>
+      u.mail?.toLowerCase() === key ||
+      u.userPrincipalName.toLowerCase() === key ||
+      (proxyAddress && u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${key}`)),
+  );
   return { value: found.map((u) => select(userView(u), r.url.searchParams.get('$select'))) };
 }
 
@@ -37,6 +43,15 @@ export function getUser(ctx: SimContext, r: SimRequest, idOrUpn: string) {
 export function mailboxUser(ctx: SimContext, idOrUpn: string): DirectoryUser {
   const u = findUser(ctx, idOrUpn);
   if (!u) throw new GraphHttpError(404, 'ErrorInvalidUser', `The requested user '${decodeURIComponent(idOrUpn)}' is invalid.`);
-  if (!u.hasMailbox) throw new GraphHttpError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+  if (!u.hasMailbox) {
+    if (u.noMailboxCode === 'ErrorNonExistentMailbox')
+      throw new GraphHttpError(404, 'ErrorNonExistentMailbox', `The SMTP address has no mailbox associated with it.`);
+    throw new GraphHttpError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+  }
+  const scope = ctx.options.mailboxScope;
+  if (scope.length > 0 && !scope.some((s) => s.toLowerCase() === u.userPrincipalName.toLowerCase())) {
+    // RBAC for Applications: a mailbox outside the app's management scope.
+    throw new GraphHttpError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+  }
   return u;
 }
