@@ -4,12 +4,15 @@
  * Convention: `*.integration.test.ts` run the stages against Azurite and the local simulators (each
  * starts its own on free ports; nothing needs the network); every other `*.test.ts` is a unit test:
  * pure, no storage, no servers, no child processes. `--unit` runs only those (`npm run test:unit`).
+ * `*.live.test.ts` talk to a real Microsoft 365 tenant and run only with `--live` (`npm run test:live`).
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 export const INTEGRATION_SUFFIX = '.integration.test.js';
+/** Tests against a real Microsoft 365 tenant: only with --live (`npm run test:live`), which runs nothing else. */
+export const LIVE_SUFFIX = '.live.test.js';
 
 function findTests(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -22,8 +25,10 @@ function findTests(dir: string): string[] {
 const root = __dirname;
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
-const filter = args.filter((a) => a !== '--unit');
+const live = args.includes('--live');
+const filter = args.filter((a) => a !== '--unit' && a !== '--live');
 const files = findTests(root)
+  .filter((f) => f.endsWith(LIVE_SUFFIX) === live)
   .filter((f) => !unitOnly || !f.endsWith(INTEGRATION_SUFFIX))
   .filter((f) => filter.length === 0 || filter.some((p) => relative(root, f).includes(p)))
   .sort();
