@@ -62,6 +62,7 @@ describe('project wiring', () => {
   it('npm test lints first; the unit lane holds only tests that start no storage, simulator or process', () => {
     assert.match(pkg.scripts.test, /^npm run -s lint && npm run -s build && /);
     assert.match(pkg.scripts['test:unit'], /run\.js --unit$/);
+    assert.match(pkg.scripts['test:live'], /run\.js --live$/);
     assert.match(read('README.md'), /`\*\.integration\.test\.ts`/);
     const testFiles = (dir: string): string[] =>
       readdirSync(join(root, dir)).flatMap((name) => {
@@ -70,7 +71,8 @@ describe('project wiring', () => {
         return name.endsWith('.test.ts') ? [path] : [];
       });
     // (This file names the helpers it looks for, so it is not read.)
-    const units = testFiles('test').filter((f) => !f.endsWith('.integration.test.ts') && f !== 'test/project.test.ts');
+    // Live tests run only with --live (npm run test:live), never in the unit lane.
+    const units = testFiles('test').filter((f) => !f.endsWith('.integration.test.ts') && !f.endsWith('.live.test.ts') && f !== 'test/project.test.ts');
     assert.ok(units.length >= 10, `${units.length} unit test files`);
     for (const file of units) {
       assert.doesNotMatch(
