@@ -192,3 +192,39 @@ describe('infra (Bicep) against the app', () => {
     assert.match(read('shared/telemetry/setup.ts'), /new AzureFunctionsInstrumentation\(\)/);
   });
 });
+
+describe('permission scripts', () => {
+  /**
+   * The application roles Exchange Online publishes for RBAC for Applications
+   * (https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac#supported-application-roles).
+   * There is none for Mail-Advanced.ReadWrite.All.
+   */
+  const PUBLISHED = new Set([
+    'Application Mail.Read',
+    'Application Mail.ReadBasic',
+    'Application Mail.ReadWrite',
+    'Application Mail.Send',
+    'Application MailboxSettings.Read',
+    'Application MailboxSettings.ReadWrite',
+    'Application Calendars.Read',
+    'Application Calendars.ReadWrite',
+    'Application Contacts.Read',
+    'Application Contacts.ReadWrite',
+    'Application Mail Full Access',
+    'Application Exchange Full Access',
+    'Application EWS.AccessAsApp',
+  ]);
+
+  it('limit-to-group.ps1 assigns only application roles Exchange publishes', () => {
+    const script = read('infra/scripts/limit-to-group.ps1');
+    const assigned = [...script.matchAll(/'(Application [^']+)'/g)].map((m) => m[1]);
+    assert.ok(assigned.length > 0);
+    for (const role of assigned) assert.ok(PUBLISHED.has(role), `${role} is not an Exchange application role`);
+  });
+
+  it('grant-graph-roles.sh can grant Mail-Advanced.ReadWrite.All, which the non-draft attachment and importMime strategies need', () => {
+    const script = read('infra/scripts/grant-graph-roles.sh');
+    assert.match(script, /--advanced\|--import-mime\) roles\+=\(Mail-Advanced\.ReadWrite\.All\)/);
+    assert.match(read('docs/deploy.md'), /grant-graph-roles\.sh --principal[^\n]*\n[^\n]*--advanced/);
+  });
+});
