@@ -23,7 +23,7 @@ $ErrorActionPreference = 'Stop'
 Connect-ExchangeOnline
 
 $roles = @('Application Mail.ReadWrite')
-$published = Get-ManagementRole | Where-Object { $_.Name -like 'Application *' } | Select-Object -ExpandProperty Name
+$published = Get-ManagementRole | Where-Object { $_.Name -like "Application *" } | Select-Object -ExpandProperty Name
 foreach ($role in $roles) {
   if ($published -notcontains $role) {
     throw "Exchange publishes no application role '$role'. Published: $($published -join ', ')"
