@@ -2,7 +2,7 @@
  * The report of a local run (.local/last-run.json): per connector what was fetched, converted,
  * imported and left unmapped or failed, summed over the runs that started during the session.
  */
-import type { ConnectorRunCounts, ConnectorRunSummary, RunStatusStore } from '../../shared/runs/run-status';
+import { emptyRunCounts, type ConnectorRunCounts, type ConnectorRunSummary, type RunStatusStore } from '../../shared/runs/run-status';
 import type { PoisonEvent } from './host/dev-host';
 import type { UnmappedStore } from '../../shared/importing/unmapped';
 
@@ -58,17 +58,7 @@ export async function buildRunReport(
 }
 
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
-  const r = (into[c.connectorId] ??= {
-    state: c.state,
-    fetched: 0,
-    alreadyPresent: 0,
-    converted: 0,
-    imported: 0,
-    partiallyImported: 0,
-    unmapped: 0,
-    failed: 0,
-    reconciled: 0,
-  });
+  const r = (into[c.connectorId] ??= { state: c.state, ...emptyRunCounts() });
   // Later runs come later and describe the connector now, unless they only found the connector
   // busy or up to date: then the run that did the work says more.
   const skipped = c.state === 'in-flight-elsewhere' || c.state === 'nothing-new';
@@ -78,14 +68,7 @@ function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): v
     r.windowTo = c.windowTo ?? r.windowTo;
     r.message = c.message ?? r.message;
   }
-  r.fetched += c.fetched;
-  r.alreadyPresent += c.alreadyPresent;
-  r.converted += c.converted;
-  r.imported += c.imported;
-  r.partiallyImported += c.partiallyImported;
-  r.unmapped += c.unmapped;
-  r.failed += c.failed;
-  r.reconciled += c.reconciled;
+  for (const k of Object.keys(emptyRunCounts()) as (keyof ConnectorRunCounts)[]) r[k] += c[k];
 }
 
 const COLUMNS = ['fetched', 'converted', 'imported', 'partiallyImported', 'unmapped', 'failed', 'reconciled'] as const;

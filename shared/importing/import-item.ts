@@ -13,7 +13,7 @@
  * Mailboxes are independent: one failing copy retries (and finally is dead-lettered with its reason)
  * while the others succeed. A long Retry-After re-queues the job with that delay.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config/config';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -118,7 +118,7 @@ async function planCopies(job: ImportJob, message: ItemMessage, eml: Buffer, dep
   const mode = deps.settings.import.mode === 'importMime' && eml.length <= IMPORT_MIME_MAX_BYTES ? 'importMime' : 'json';
   if (mode === 'importMime') return broken(STRATEGIES.importMime) ? { mode, refused: refusal(STRATEGIES.importMime) } : { mode };
   if (broken(STRATEGIES.jsonCreate)) return { mode, refused: refusal(STRATEGIES.jsonCreate) };
-  const cannotAdd = (a: KeyedAttachment) => broken(a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost);
+  const cannotAdd = (a: KeyedAttachment) => broken(attachmentStrategy(a));
   const built = messagePayload(message, {
     connectorId: job.connectorId,
     itemId: job.itemId,
@@ -152,8 +152,9 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     defaultRegion: deps.settings.mapping.defaultRegion,
   });
   const unmapped = [...resolution.unmapped];
-  const failures: Failure[] = resolution.unresolved.map((u, i) => ({
-    key: `${job.itemId}@participant-${i + 1}`,
+  const failures: Failure[] = resolution.unresolved.map((u) => ({
+    // Stable across deliveries, and no phone number in a key.
+    key: `${job.itemId}@participant-${createHash('sha256').update(u.number).digest('hex').slice(0, 12)}`,
     reason: `mailbox look-up failed: ${describeFailure(u.error)}`,
     permanent: false,
   }));
@@ -161,7 +162,9 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   if (resolution.mailboxes.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
   const plan = resolution.mailboxes.length > 0 ? await planCopies(job, message, eml, deps) : { mode: 'json' as const };
-  const settled = await Promise.allSettled(resolution.mailboxes.map((mb) => importCopy(mb, connector, job, message, eml, plan, deps)));
+  const settled = await Promise.allSettled(
+    resolution.mailboxes.map((mb) => importCopy({ mb, connector, job, message, eml, plan, deps, ids: [mb.userId, job.connectorId, job.itemId] })),
+  );
   const copies: ImportResult['copies'] = [];
   let waitFor = 0;
   const waiting: TargetMailbox[] = [];
@@ -251,88 +254,68 @@ async function deadLetterCopy(job: ImportJob, f: Failure, deps: ImportDeps): Pro
   return { upn: f.upn ?? f.key, outcome: 'failed', reason: f.reason };
 }
 
-/** Graph's answer to a message over the mailbox's MaxReceiveSize/MaxSendSize. */
-function overSizeLimit(err: unknown): boolean {
-  return failureOf(err).code === 'ErrorMessageSizeExceeded';
-}
-
 /** The tenant will not take an attachment on a message that is not a draft (strict service or the 2026-12-31 enforcement). */
 function attachmentRefused(err: unknown): boolean {
   const { status, code } = failureOf(err);
   return (status === 400 && code === 'ErrorInvalidOperation') || (status === 403 && code === 'ErrorAccessDenied');
 }
 
-function sizeLimitReason(mb: TargetMailbox, message: ItemMessage, eml: Buffer): string {
-  const mbytes = (eml.length / (1024 * 1024)).toFixed(1);
-  return (
-    `the copy for ${mb.upn} is ${mbytes} MB with its ${message.attachments.length} attachment(s), over that mailbox's message size limit ` +
-    `(35 MB unless raised). An Exchange admin can raise MaxReceiveSize and MaxSendSize of the archived mailboxes up to 150 MB ` +
-    `(docs/deploy.md, "Message size limit"), then re-drive this item; the message is in the mailbox with the attachments that fitted`
-  );
+/** Which strategy adds this attachment to an existing message: a POST under 3 MB, an upload session above. */
+function attachmentStrategy(a: KeyedAttachment): Strategy {
+  return a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost;
 }
 
-async function importCopy(
-  mb: TargetMailbox,
-  connector: ConnectorSettings,
-  job: ImportJob,
-  message: ItemMessage,
-  eml: Buffer,
-  plan: CopyPlan,
-  deps: ImportDeps,
-): Promise<CopyOutcome> {
-  const ledger = deps.ledger;
-  const holder = randomUUID();
-  const ids = [mb.userId, job.connectorId, job.itemId] as const;
+/** One mailbox copy of one item: what every step of writing it needs. */
+interface Copy {
+  mb: TargetMailbox;
+  connector: ConnectorSettings;
+  job: ImportJob;
+  message: ItemMessage;
+  eml: Buffer;
+  plan: CopyPlan;
+  deps: ImportDeps;
+  /** The ledger key of the copy: mailbox, connector, item. */
+  ids: readonly [string, string, string];
+}
 
-  let entry = await ledger.get(...ids);
+async function importCopy(c: Copy): Promise<CopyOutcome> {
+  const { ledger } = c.deps;
+  const holder = randomUUID();
+
+  let entry = await ledger.get(...c.ids);
   if (entry?.state === 'complete') return 'duplicate';
-  if (plan.refused) throw new PermanentCopyError('strategy-refused', plan.refused);
+  if (c.plan.refused) throw new PermanentCopyError('strategy-refused', c.plan.refused);
 
   // Claim the copy before anything is created; only a left-over claim makes us look in the mailbox.
+  entry ??= await ledger.claim(...c.ids, holder);
+  if (entry.state === 'complete') return 'duplicate';
   let lookFirst = false;
-  if (!entry) {
-    const claim = await ledger.claim(...ids, holder);
-    entry = claim.entry;
-    if (!claim.claimed) {
-      if (entry.state === 'complete') return 'duplicate';
-    }
-  }
   if (entry.holder !== holder) {
     if (ImportLedger.heldByAnother(entry, holder)) {
       const left = Math.ceil((CLAIM_LEASE_MS - (Date.now() - Date.parse(entry.claimedAt))) / 1000);
-      throw new ComeBackLaterError(Math.min(60, Math.max(1, left)), `copy for ${mb.upn} is being made by another delivery`);
+      throw new ComeBackLaterError(Math.min(60, Math.max(1, left)), `copy for ${c.mb.upn} is being made by another delivery`);
     }
-    const taken = await ledger.takeOver(...ids, entry, holder);
-    if (!taken) throw new ComeBackLaterError(5, `copy for ${mb.upn} was taken over by another delivery`);
+    const taken = await ledger.takeOver(...c.ids, entry, holder);
+    if (!taken) throw new ComeBackLaterError(5, `copy for ${c.mb.upn} was taken over by another delivery`);
     entry = taken;
     lookFirst = entry.state === 'claimed';
   }
 
   try {
-    return await writeCopy(mb, connector, job, message, eml, plan, deps, entry, lookFirst);
+    return await writeCopy(c, entry, lookFirst);
   } catch (err) {
     // Hand the claim back so the next delivery need not wait for the lease; a lost claim is not ours to hand back.
-    const latest = await ledger.get(...ids).catch(() => undefined);
-    if (latest && latest.holder === holder) await ledger.release(...ids, latest);
+    const latest = await ledger.get(...c.ids).catch(() => undefined);
+    if (latest && latest.holder === holder) await ledger.release(...c.ids, latest);
     const refusal = mailboxRefusal(err);
-    if (refusal && !(err instanceof PermanentCopyError)) throw new MailboxRefusedError(refusalReason(mb.address, refusal));
+    if (refusal) throw new MailboxRefusedError(refusalReason(c.mb.address, refusal));
     throw err;
   }
 }
 
-async function writeCopy(
-  mb: TargetMailbox,
-  connector: ConnectorSettings,
-  job: ImportJob,
-  message: ItemMessage,
-  eml: Buffer,
-  plan: CopyPlan,
-  deps: ImportDeps,
-  claim: LedgerEntry,
-  lookFirst: boolean,
-): Promise<CopyOutcome> {
+async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promise<CopyOutcome> {
+  const { mb, connector, job, message, plan, deps } = c;
   const api = deps.mailboxApi;
-  const ids = [mb.userId, job.connectorId, job.itemId] as const;
   let entry = claim;
   const folderId = entry.folderId ?? (await deps.graphCache.folder(mb.userId, connector.folderName, () => api.ensureFolder(mb.userId, connector.folderName)));
   const useMime = plan.mode === 'importMime';
@@ -345,7 +328,7 @@ async function writeCopy(
   const existed = messageId !== undefined;
   if (!messageId) {
     try {
-      messageId = useMime ? await api.importMime(mb.userId, folderId, eml) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
+      messageId = useMime ? await api.importMime(mb.userId, folderId, c.eml) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
     } catch (err) {
       const { status, code } = failureOf(err);
       if (status === 404 && code === 'ErrorItemNotFound') {
@@ -353,13 +336,12 @@ async function writeCopy(
         await deps.graphCache.forgetFolder(mb.userId, connector.folderName);
         throw err;
       }
-      if (overSizeLimit(err)) throw new PermanentCopyError('message-size-limit', sizeLimitReason(mb, message, eml));
-      if (!outcomeUnknown(err)) throw err;
+      if (!outcomeUnknown(err)) throw sizeLimitError(c, err) ?? err;
       // The create may have happened: look before creating again.
       messageId = await lookup();
       if (!messageId) throw err;
     }
-    entry = await deps.ledger.update(...ids, entry, { state: 'created', messageId, folderId });
+    entry = await deps.ledger.update(...c.ids, entry, { state: 'created', messageId, folderId });
   }
 
   const built = plan.built;
@@ -371,15 +353,26 @@ async function writeCopy(
       try {
         await api.addAttachment(mb.userId, messageId, a);
       } catch (err) {
-        if (overSizeLimit(err)) throw new PermanentCopyError('message-size-limit', sizeLimitReason(mb, message, eml));
-        if (attachmentRefused(err)) await fallBackToNote(mb, job, messageId, a, err, deps, entry);
+        if (attachmentRefused(err)) await fallBackToNote(c, messageId, a, err, entry);
         // An upload whose answer was lost is found by its content id on the next attempt.
-        throw err;
+        throw sizeLimitError(c, err) ?? err;
       }
     }
   }
-  await deps.ledger.update(...ids, entry, { state: 'complete', messageId, folderId, holder: '' });
+  await deps.ledger.update(...c.ids, entry, { state: 'complete', messageId, folderId, holder: '' });
   return built && built.omitted.length > 0 ? 'partial' : 'imported';
+}
+
+/** Exchange's answer to a message over the mailbox's MaxReceiveSize/MaxSendSize, as the permanent failure it is. */
+function sizeLimitError(c: Copy, err: unknown): PermanentCopyError | undefined {
+  if (failureOf(err).code !== 'ErrorMessageSizeExceeded') return undefined;
+  const mbytes = (c.eml.length / (1024 * 1024)).toFixed(1);
+  return new PermanentCopyError(
+    'message-size-limit',
+    `the copy for ${c.mb.upn} is ${mbytes} MB with its ${c.message.attachments.length} attachment(s), over that mailbox's message size limit ` +
+      `(35 MB unless raised). An Exchange admin can raise MaxReceiveSize and MaxSendSize of the archived mailboxes up to 150 MB ` +
+      `(docs/deploy.md, "Message size limit"), then re-drive this item; the message is in the mailbox with the attachments that fitted`,
+  );
 }
 
 /** The wanted attachments the message does not have, by content id (each counted: two equal parts are two). */
@@ -398,21 +391,14 @@ async function missing(api: MailboxApi, userId: string, messageId: string, wante
  * strategy as broken (every later item then carries a note instead), remove this copy (a non-draft
  * message cannot be given the note afterwards), and make it again soon with the note.
  */
-async function fallBackToNote(
-  mb: TargetMailbox,
-  job: ImportJob,
-  messageId: string,
-  a: KeyedAttachment,
-  err: unknown,
-  deps: ImportDeps,
-  entry: LedgerEntry,
-): Promise<never> {
-  const strategy = a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost;
+async function fallBackToNote(c: Copy, messageId: string, a: KeyedAttachment, err: unknown, entry: LedgerEntry): Promise<never> {
+  const { mb, job, deps } = c;
+  const strategy = attachmentStrategy(a);
   await deps.strategies.record([
     { strategy, works: false, detail: `refused during import: ${describeFailure(err)}`, mailbox: mb.upn, testedAt: new Date().toISOString(), source: 'import' },
   ]);
   await deps.mailboxApi.deleteMessage(mb.userId, messageId);
-  await deps.ledger.update(mb.userId, job.connectorId, job.itemId, entry, { state: 'claimed', messageId: undefined, holder: '' });
+  await deps.ledger.update(...c.ids, entry, { state: 'claimed', messageId: undefined, holder: '' });
   (deps.log ?? (() => undefined))(`item ${job.itemId}: the tenant refuses ${strategy} on non-draft messages; the copy is made again with a note`);
   throw new ComeBackLaterError(1, `${strategy} refused on a non-draft message in ${mb.upn}; copy re-made with a note`);
 }

@@ -31,8 +31,6 @@ export interface LedgerEntry {
   etag: string;
 }
 
-export type ClaimResult = { claimed: true; entry: LedgerEntry } | { claimed: false; entry: LedgerEntry };
-
 interface Row {
   state: LedgerState;
   messageId?: string;
@@ -53,17 +51,17 @@ export class ImportLedger {
     return e && entryOf(e, e.etag);
   }
 
-  /** Claims a copy nobody has started: the insert fails if any row exists, and then that row is returned. */
-  async claim(userId: string, connectorId: string, itemId: string, holder: string): Promise<ClaimResult> {
+  /** Claims a copy nobody has started; if any row exists the insert fails and that row is returned (its holder says whose it is). */
+  async claim(userId: string, connectorId: string, itemId: string, holder: string): Promise<LedgerEntry> {
     const row: Row = { state: 'claimed', holder, claimedAt: new Date().toISOString() };
     try {
       const res = await this.table.createEntity({ partitionKey: userId, rowKey: ImportLedger.key(connectorId, itemId), ...row });
-      return { claimed: true, entry: entryOf(row, res.etag ?? '') };
+      return entryOf(row, res.etag ?? '');
     } catch (err) {
       if (!hasStatus(err, 409)) throw err;
       const existing = await this.get(userId, connectorId, itemId);
       if (!existing) throw new Error(`ledger row of ${connectorId}:${itemId} vanished while it was claimed`, { cause: err });
-      return { claimed: false, entry: existing };
+      return existing;
     }
   }
 

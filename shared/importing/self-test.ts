@@ -33,17 +33,15 @@ export interface SelfTestReport {
 }
 
 /** One test item: a small attachment (posted or inline) and one of 3.2 MB (upload session). */
-async function testItem(run: string, attachments: 'small' | 'large' | 'none'): Promise<{ eml: Buffer; message: ItemMessage; itemId: string }> {
-  const itemId = `selftest-${run}-${attachments}`;
-  const small = randomBytes(2048);
-  const large = randomBytes(3_200_000);
-  const parts = attachments === 'small' ? [small] : attachments === 'large' ? [large] : [];
+async function testItem(run: string, attachment: 'small' | 'large'): Promise<{ eml: Buffer; message: ItemMessage; itemId: string }> {
+  const itemId = `selftest-${run}-${attachment}`;
+  const parts = [randomBytes(attachment === 'small' ? 2048 : 3_200_000)];
   const number = '+15550100001';
   const other = '+15550100002';
   const plan: MessagePlan = {
     date: ITEM_TIME,
     messageId: `<${itemId}@mobile-archive.invalid>`,
-    subject: `mobile-archive-connector import self-test (${attachments})`,
+    subject: `mobile-archive-connector import self-test (${attachment} attachment)`,
     from: { name: 'Self-test sender', address: syntheticAddress(number, CONNECTOR), number },
     to: [{ name: 'Self-test recipient', address: syntheticAddress(other, CONNECTOR), number: other }],
     threadTopic: 'import self-test',
@@ -94,7 +92,7 @@ export async function runSelfTest(mailbox: string, deps: SelfTestDeps): Promise<
   const written: string[] = [];
   const results: StrategyResult[] = [];
 
-  const jsonCreate = async (kind: 'small' | 'large' | 'none', inlineAll: boolean) => {
+  const jsonCreate = async (kind: 'small' | 'large', inlineAll: boolean) => {
     const t = await testItem(run, kind);
     const built = messagePayload(t.message, {
       connectorId: CONNECTOR,

@@ -196,18 +196,7 @@ export class RunStatusStore {
     const entry = (connectorId: string): ConnectorRunSummary => {
       let s = byConnector.get(connectorId);
       if (!s) {
-        s = {
-          connectorId,
-          state: 'dispatched',
-          fetched: 0,
-          alreadyPresent: 0,
-          converted: 0,
-          imported: 0,
-          partiallyImported: 0,
-          unmapped: 0,
-          failed: 0,
-          reconciled: 0,
-        };
+        s = { connectorId, state: 'dispatched', ...emptyRunCounts() };
         byConnector.set(connectorId, s);
       }
       return s;
@@ -230,6 +219,11 @@ export class RunStatusStore {
     if (startedAt === undefined && byConnector.size === 0) return undefined;
     return { runId, startedAt, connectors: [...byConnector.values()].sort((a, b) => a.connectorId.localeCompare(b.connectorId)) };
   }
+}
+
+/** Every count at zero: the one place that lists them. */
+export function emptyRunCounts(): ConnectorRunCounts {
+  return { fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, partiallyImported: 0, unmapped: 0, failed: 0, reconciled: 0 };
 }
 
 function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): void {

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { fixtureItems, type FixtureItem } from '../../fixtures/items';
+import { fixtureItems, patternBytes, withAttachments, type FixtureItem } from '../../fixtures/items';
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { importItem } from '../../../shared/importing/import-item';
 import { GraphCache } from '../../../shared/importing/graph-cache';
@@ -38,20 +38,11 @@ function item(type: string, change: (raw: Record<string, unknown>) => void = () 
 }
 
 /** Gives an item attachments of these sizes (deterministic bytes), replacing its own. */
-function withAttachments(f: FixtureItem & { raw: { id: string } }, sizes: number[]): typeof f {
-  f.attachments = sizes.map((size, i) => {
-    const content = Buffer.alloc(size);
-    for (let b = 0; b < size; b += 4) content.writeUInt32LE(((b + i * 7919) * 2654435761) >>> 0, b);
-    return { id: `a${i + 1}`, name: `file-${i + 1}.bin`, contentType: 'application/octet-stream', content };
-  });
-  (f.raw as Record<string, unknown>).attachments = f.attachments.map((a) => ({
-    id: a.id,
-    name: a.name,
-    contentType: a.contentType,
-    size: a.content.length,
-    sha256: createHash('sha256').update(a.content).digest('hex'),
-  }));
-  return f;
+function withSizes(f: FixtureItem & { raw: { id: string } }, sizes: number[]): typeof f {
+  return withAttachments(
+    f,
+    sizes.map((size, i) => ({ id: `a${i + 1}`, name: `file-${i + 1}.bin`, contentType: 'application/octet-stream', content: patternBytes(size, i) })),
+  );
 }
 
 const copiesOf = (f: ImportFixture, upn: string, itemId: string, folder = FOLDER): StoredMessage[] =>
@@ -79,7 +70,7 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
 
   it('defect 1: a copy retried after its message was created gets no attachment twice (identity by content id, not Graph size)', async () => {
     // One attachment rides in the create, one is posted after it, one goes through an upload session.
-    const mms = withAttachments(item('mms'), [20_000, 2_500_000, 3_300_000]);
+    const mms = withSizes(item('mms'), [20_000, 2_500_000, 3_300_000]);
     const job = await convertFixture(f, mms);
     await runImport(f, job);
     const [first] = copiesOf(f, OLIVIA, mms.raw.id);
@@ -98,7 +89,7 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
   });
 
   it('defect 1: attachment writes whose connection drops after the commit are not repeated', async () => {
-    const mms = withAttachments(item('mms'), [2_000_000, 2_100_000, 2_200_000]);
+    const mms = withSizes(item('mms'), [2_000_000, 2_100_000, 2_200_000]);
     const job = await convertFixture(f, mms);
     f.graph.setOptions({ rateTimeoutAfterCommit: 0.5, seed: 7 });
     try {
@@ -159,7 +150,7 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
   });
 
   it('defect 5: an item over the mailbox size limit is dead-lettered at once with a reason that says what the admin can do', async () => {
-    const big = withAttachments(item('mms'), [3_400_000, 20 * 1024 * 1024, 16 * 1024 * 1024]);
+    const big = withSizes(item('mms'), [3_400_000, 20 * 1024 * 1024, 16 * 1024 * 1024]);
     const job = await convertFixture(f, big);
     const result = await importItem(job, f.services, { dequeueCount: 1 });
     assert.equal(result.status, 'partial', 'not thrown back to the queue to fail five times');
@@ -237,7 +228,7 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
   });
 
   it('two simultaneous deliveries of the same job create one message with one Graph create, and the other comes back later', async () => {
-    const sms = withAttachments(item('sms'), [10_000]);
+    const sms = withSizes(item('sms'), [10_000]);
     const job = await convertFixture(f, sms);
     f.graph.setOptions({ latencyMs: 30 });
     const creates = createRequests(f);

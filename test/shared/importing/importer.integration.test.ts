@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { fixtureItems, type FixtureItem } from '../../fixtures/items';
+import { fixtureItems, withAttachments, type FixtureItem } from '../../fixtures/items';
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { importItem } from '../../../shared/importing/import-item';
 import { redriveUnmapped } from '../../../shared/importing/redrive';
@@ -126,10 +126,7 @@ describe('importer (Azurite + Graph simulator)', () => {
     const big = item('voice-call-recording', () => undefined);
     const content = Buffer.alloc(40 * 1024 * 1024);
     for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE((i ^ 0x9e3779b9) >>> 0, i);
-    big.attachments = [{ id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', content }];
-    big.raw.attachments = [
-      { id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', size: content.length, sha256: createHash('sha256').update(content).digest('hex') },
-    ];
+    withAttachments(big, [{ id: 'rec-a1', name: 'long-call.wav', contentType: 'audio/wav', content }]);
     const sessionsBefore = f.graph.requests.byRoute[Object.keys(f.graph.requests.byRoute).find((k) => k.includes('createUploadSession')) ?? ''] ?? 0;
     f.graph.setOptions({ largeMailboxes: [OLIVIA] });
     try {

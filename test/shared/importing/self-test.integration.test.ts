@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { fixtureItems, type FixtureItem } from '../../fixtures/items';
+import { fixtureItems, withAttachments, type FixtureItem } from '../../fixtures/items';
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { graphWritePathTests } from '../../helpers/graph-write-path';
 import { importItem } from '../../../shared/importing/import-item';
@@ -23,16 +23,7 @@ let n = 0;
 function mmsWithLargeAttachment(): FixtureItem & { raw: { id: string } } {
   const f = structuredClone(fixtureItems.find((x) => x.raw.type === 'mms' && x.product === 'enterprise-number')!) as FixtureItem & { raw: { id: string } };
   f.raw.id = `${f.raw.id}-s${++n}`;
-  const large = Buffer.alloc(3_300_000, 7);
-  f.attachments = [...f.attachments, { id: 'big', name: 'scan.pdf', contentType: 'application/pdf', content: large }];
-  (f.raw as Record<string, unknown>).attachments = f.attachments.map((a) => ({
-    id: a.id,
-    name: a.name,
-    contentType: a.contentType,
-    size: a.content.length,
-    sha256: createHash('sha256').update(a.content).digest('hex'),
-  }));
-  return f;
+  return withAttachments(f, [...f.attachments, { id: 'big', name: 'scan.pdf', contentType: 'application/pdf', content: Buffer.alloc(3_300_000, 7) }]);
 }
 
 function startFixture(options: GraphSimOptionsInput) {
