@@ -6,14 +6,15 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadSettings, type AppSettings } from '../../shared/app/settings';
-import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
+import { blobServiceFor, createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';
 import { portIsFree } from './ports';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 import { startArchiverSimulator } from './archiver-sim/server';
 import { simulatorOptionsFromEnv } from './archiver-sim/options';
-import { startGraphSimulator } from './graph-sim/server';
+import { startGraphSimulator, type GraphSimulator } from './graph-sim/server';
+import { deliverVendorItems } from './vendor-deliveries';
 import { graphSimOptionsFromEnv } from './graph-sim/options';
 
 export interface LocalStack {
@@ -58,20 +59,26 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
     await ensureStorageLayout(storage, { devHost: true });
     // One archiver simulator per local port the connectors point at; remote URLs are left alone.
     const simOptions = simulatorOptionsFromEnv(process.env);
-    for (const port of localPorts(settings.connectors.map((c) => c.archiverUrl))) {
+    for (const port of localPorts(settings.connectors.flatMap((c) => (c.archiverUrl ? [c.archiverUrl] : [])))) {
       if (!(await portIsFree(port))) throw new Error(`port ${port} (archiver simulator) is in use on 127.0.0.1`);
       const sim = await startArchiverSimulator({ ...simOptions, port });
       stopping.push(() => sim.close());
       notes.push(`archiver simulator on ${sim.url} (${simOptions.itemsPerDay} items per product and day)`);
     }
     const [graphPort] = localPorts([settings.graph.endpoint]);
+    let graphSim: GraphSimulator | undefined;
     if (graphPort !== undefined) {
       if (!(await portIsFree(graphPort))) throw new Error(`port ${graphPort} (Graph simulator) is in use on 127.0.0.1`);
       const dumpDir = join(localDir, 'graph-sim');
       const graph = await startGraphSimulator({ ...graphSimOptionsFromEnv(process.env), port: graphPort, dumpDir });
       stopping.push(() => graph.close());
+      graphSim = graph;
       notes.push(`Graph simulator on ${graph.url} (mailboxes: ${graph.url}/_sim/mailboxes, and as files in ${join(dumpDir, 'mailboxes')})`);
     }
+    const landing = settings.landing ? blobServiceFor(settings.landing) : undefined;
+    notes.push(
+      ...(await deliverVendorItems(settings.connectors, landing, graphSim, { seed: simOptions.seed, itemsPerDay: simOptions.itemsPerDay, now: new Date() })),
+    );
     return {
       settings,
       storage,

@@ -4,7 +4,9 @@
  */
 import type { QueueClient } from '@azure/storage-queue';
 import { appSettings, type AppSettings } from './settings';
-import { storageClients, type StorageClients } from '../storage/clients';
+import type { BlobServiceClient } from '@azure/storage-blob';
+import { blobServiceFor, storageClients, type StorageClients } from '../storage/clients';
+import { DeliveryStore } from '../fetching/delivery-store';
 import { queues, tables } from '../storage/names';
 import { CheckpointStore } from '../windows/checkpoints';
 import { RunStatusStore } from '../runs/run-status';
@@ -32,12 +34,21 @@ export interface Services {
   ledger: ImportLedger;
   unmapped: UnmappedStore;
   strategies: StrategyStore;
-  /** Created on first use: only the importer talks to Graph. */
+  deliveries: DeliveryStore;
+  /** Created on first use: the importer and the journal mailbox source talk to Graph. */
   readonly mailboxApi: MailboxApi;
+  /** The SFTP landing account; undefined when no sftp-zip connector is configured. */
+  readonly landing: BlobServiceClient | undefined;
 }
 
-export function createServices(settings: AppSettings, storage: StorageClients = storageClients(settings.storage), mailboxApi?: MailboxApi): Services {
+export function createServices(
+  settings: AppSettings,
+  storage: StorageClients = storageClients(settings.storage),
+  mailboxApi?: MailboxApi,
+  landingService?: BlobServiceClient,
+): Services {
   let api = mailboxApi;
+  let landing = landingService;
   return {
     settings,
     storage,
@@ -52,6 +63,11 @@ export function createServices(settings: AppSettings, storage: StorageClients = 
     ledger: new ImportLedger(storage.table(tables.importLedger)),
     unmapped: new UnmappedStore(storage.table(tables.unmapped)),
     strategies: new StrategyStore(storage.table(tables.importStrategies)),
+    deliveries: new DeliveryStore(storage.table(tables.deliveries)),
+    get landing() {
+      if (!landing && settings.landing) landing = blobServiceFor(settings.landing);
+      return landing;
+    },
     get mailboxApi() {
       api ??= new MailboxApi(
         createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }),

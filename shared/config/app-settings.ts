@@ -151,6 +151,49 @@ export const APP_SETTINGS = {
     schema: serviceUrl,
     defaultNote: "the national cloud's",
   }),
+  zipMaxMb: setting({
+    name: 'ZIP_MAX_MB',
+    description: 'Largest SFTP ZIP delivery read (compressed); a larger one is refused and kept in quarantine.',
+    schema: positiveInt(50 * 1024),
+    default: 4096,
+  }),
+  zipMaxEntries: setting({
+    name: 'ZIP_MAX_ENTRIES',
+    description: 'Most entries one ZIP may hold (EMLs, the manifest, folders).',
+    schema: positiveInt(1_000_000),
+    default: 50_000,
+  }),
+  zipMaxEntryMb: setting({
+    name: 'ZIP_MAX_ENTRY_MB',
+    description: "Largest EML a ZIP may hold, inflated; 150 MB is Exchange Online's largest message.",
+    schema: positiveInt(1024),
+    default: 150,
+  }),
+  zipMaxTotalMb: setting({
+    name: 'ZIP_MAX_TOTAL_MB',
+    description: 'Most bytes all entries of one ZIP may inflate to.',
+    schema: positiveInt(1024 * 1024),
+    default: 20 * 1024,
+  }),
+  zipMaxRatio: setting({
+    name: 'ZIP_MAX_RATIO',
+    description: "Largest inflated-to-compressed size ratio of one entry; a zip bomb's runs to the thousands, email with attachments rarely passes 10.",
+    schema: positiveInt(100_000),
+    default: 200,
+  }),
+  zipSettleMinutes: setting({
+    name: 'ZIP_SETTLE_MINUTES',
+    description:
+      'A ZIP that is empty or cannot be read yet is taken as an upload in progress (SFTP creates the blob empty when the file is opened) for this long after its last change; after that it is refused as not a ZIP.',
+    schema: positiveInt(24 * 60),
+    default: 30,
+  }),
+  journalMaxMessageMb: setting({
+    name: 'JOURNAL_MAX_MESSAGE_MB',
+    description: "Largest message read from a journal mailbox (MIME); a larger one moves to the connector's attention folder.",
+    schema: positiveInt(1024),
+    default: 150,
+  }),
 };
 
 export const appSettingDeclarations = Object.values(APP_SETTINGS);

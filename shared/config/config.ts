@@ -10,6 +10,8 @@ import { nationalClouds, type NationalCloud } from './national-clouds';
 import { SettingsError, shown, type Env, type SettingProblem } from './problems';
 import { SettingsReader } from './setting';
 
+const MB = 1024 * 1024;
+
 export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
 
 export interface Config {
@@ -21,6 +23,16 @@ export interface Config {
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
   import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number; itemClass: string };
   reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
+  /** Limits on vendor deliveries (SFTP ZIPs, journal mailbox messages), in bytes. */
+  delivery: {
+    maxZipBytes: number;
+    maxEntries: number;
+    maxEntryBytes: number;
+    maxTotalBytes: number;
+    maxRatio: number;
+    settleMinutes: number;
+    maxJournalMessageBytes: number;
+  };
 }
 
 export interface GraphSettings {
@@ -61,6 +73,15 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
       lookbackHours: r.value(A.reconcileLookbackHours),
       maxItems: r.value(A.reconcileMaxItems),
       maxAttempts: r.value(A.reconcileMaxAttempts),
+    },
+    delivery: {
+      maxZipBytes: r.value(A.zipMaxMb) * MB,
+      maxEntries: r.value(A.zipMaxEntries),
+      maxEntryBytes: r.value(A.zipMaxEntryMb) * MB,
+      maxTotalBytes: r.value(A.zipMaxTotalMb) * MB,
+      maxRatio: r.value(A.zipMaxRatio),
+      settleMinutes: r.value(A.zipSettleMinutes),
+      maxJournalMessageBytes: r.value(A.journalMaxMessageMb) * MB,
     },
   };
 }

@@ -8,6 +8,15 @@ import { APP_SETTINGS } from './app-settings';
 import type { SettingProblem } from './problems';
 import { bool, isoInstant, nonEmpty, nonNegativeInt, oneOf, secret, serviceUrl } from './schemas';
 import { setting, type SettingsReader } from './setting';
+import { DEFAULT_EML_RULES, emlRules, type EmlRules } from './eml-rules';
+import { isAddressable } from '../text/email';
+
+/** How the archiver hands items over (docs/sources.md). */
+export const SOURCE_KINDS = ['http-api', 'sftp-zip', 'smtp-mailbox'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+const folderName = nonEmpty.max(255, 'must be at most 255 characters').refine((v) => !/[\\/]/.test(v), 'must not contain / or \\');
+const mailbox = nonEmpty.refine((v) => isAddressable(v), 'must be an email address (the mailbox UPN)');
 
 export const CONNECTOR_SETTINGS = {
   product: setting({
@@ -16,24 +25,28 @@ export const CONNECTOR_SETTINGS = {
     description: `Archiver product: ${productIds.map((id) => `\`${id}\``).join(', ')} (\`shared/catalogue/products.ts\`).`,
     schema: oneOf(productIds),
   }),
+  source: setting({
+    name: 'SOURCE',
+    description:
+      'How the archiver hands items over: `sftp-zip` (the vendor pushes ZIPs of EMLs by SFTP to the landing storage account), `smtp-mailbox` (the vendor sends each item by SMTP to a journal mailbox of yours, read through Graph), or `http-api` (a pull API; the vendor publishes none today, docs/sources.md).',
+    schema: oneOf(SOURCE_KINDS),
+    default: 'http-api',
+  }),
   archiverUrl: setting({
     name: 'ARCHIVER_URL',
-    required: true,
-    description: "Base URL of the archiver account's pull interface.",
+    description: "`http-api` only, required there: base URL of the archiver account's pull interface.",
     schema: serviceUrl,
   }),
   username: setting({
     name: 'USERNAME',
-    required: true,
-    description: 'Archiver account username.',
+    description: '`http-api` only, required there: archiver account username.',
     schema: nonEmpty,
   }),
   password: setting({
     name: 'PASSWORD',
-    required: true,
     secret: true,
     description:
-      'Archiver account password; in Azure a Key Vault reference `@Microsoft.KeyVault(SecretUri=...)`, never the password itself. If it is missing or reaches the app unresolved, only this connector stops: each scheduler run reports it as failed with the setting name (run report, an error in Application Insights, the `connector-unavailable` alert) and leaves its watermark where it was, while the other connectors run.',
+      '`http-api` only, required there: archiver account password; in Azure a Key Vault reference `@Microsoft.KeyVault(SecretUri=...)`, never the password itself. If it is missing or reaches the app unresolved, only this connector stops: each scheduler run reports it as failed with the setting name (run report, an error in Application Insights, the `connector-unavailable` alert) and leaves its watermark where it was, while the other connectors run.',
     schema: secret,
   }),
   enabled: setting({
@@ -46,8 +59,39 @@ export const CONNECTOR_SETTINGS = {
     name: 'FOLDER_NAME',
     description:
       'Mailbox folder the items are imported into. The products\' folders are e.g. "Enterprise Number Archiver", "O2 SMS and Voice Network Archiver", "WhatsApp Archiver" (the catalogue lists them all).',
-    schema: nonEmpty.max(255, 'must be at most 255 characters').refine((v) => !/[\\/]/.test(v), 'must not contain / or \\'),
+    schema: folderName,
     defaultNote: "the product's folder name",
+  }),
+  journalMailbox: setting({
+    name: 'JOURNAL_MAILBOX',
+    description:
+      '`smtp-mailbox` only, required there: the mailbox (UPN) the vendor delivers to. The app reads only this mailbox of the source (scope it with RBAC for Applications, docs/sources.md).',
+    schema: mailbox,
+  }),
+  journalFolder: setting({
+    name: 'JOURNAL_FOLDER',
+    description: '`smtp-mailbox`: the folder read with delta queries: a well-known name (`inbox`) or the display name of a top-level folder.',
+    schema: folderName,
+    default: 'inbox',
+  }),
+  processedFolder: setting({
+    name: 'PROCESSED_FOLDER',
+    description: '`smtp-mailbox`: top-level folder a message moves to once it is stored (never deleted).',
+    schema: folderName,
+    default: 'Archived by mobile-archive-connector',
+  }),
+  attentionFolder: setting({
+    name: 'ATTENTION_FOLDER',
+    description: '`smtp-mailbox`: top-level folder a message moves to when it cannot be archived; the reason is in the dead letters and the run report.',
+    schema: folderName,
+    default: 'Needs attention',
+  }),
+  emlRules: setting({
+    name: 'EML_RULES',
+    description:
+      "`sftp-zip` and `smtp-mailbox`: how participants are read from the vendor's emails, as JSON (fields: `participantHeaders`, `nameSuffixes`, `numberIn`, `numberOnlyDomains`, `journalHeaders`, `journalByShape`; docs/sources.md). Unset fields keep their defaults.",
+    schema: emlRules,
+    default: DEFAULT_EML_RULES,
   }),
   autoMapping: setting({
     name: 'AUTO_MAPPING',
@@ -86,8 +130,11 @@ export interface ConnectorSettings {
   id: string;
   enabled: boolean;
   product: ProductId;
-  archiverUrl: string;
-  username: string;
+  source: SourceKind;
+  /** http-api only. */
+  archiverUrl?: string;
+  /** http-api only. */
+  username?: string;
   /** Absent when the connector is unavailable. */
   password?: string;
   /**
@@ -100,6 +147,9 @@ export interface ConnectorSettings {
   customMapping: boolean;
   safetyLagMinutes: number;
   startFrom?: Date;
+  /** smtp-mailbox only. */
+  journal?: { mailbox: string; folder: string; processedFolder: string; attentionFolder: string };
+  emlRules: EmlRules;
 }
 
 export function splitConnectorIds(value: string): string[] {
@@ -117,9 +167,22 @@ export function readConnector(r: SettingsReader, id: string, defaultSafetyLagMin
   // own connector out of service: the others run, and this one is reported at every run.
   const secretProblems: SettingProblem[] = [];
   const product = r.read(C.product, name(C.product.name));
+  const source = r.value(C.source, name(C.source.name));
+  const requiredFor = (kind: SourceKind, s: { name: string; description: string }) => {
+    if (source === kind && (r.env[name(s.name)] ?? '').trim() === '')
+      r.problems.push({ setting: name(s.name), problem: `is required for a ${kind} connector: ${s.description}` });
+  };
+  requiredFor('http-api', C.archiverUrl);
+  requiredFor('http-api', C.username);
+  requiredFor('smtp-mailbox', C.journalMailbox);
   const archiverUrl = r.read(C.archiverUrl, name(C.archiverUrl.name));
   const username = r.read(C.username, name(C.username.name));
-  const password = r.read(C.password, name(C.password.name), secretProblems);
+  // Its absence takes only this connector out of service, like an unresolved reference.
+  if (source === 'http-api' && (r.env[name(C.password.name)] ?? '').trim() === '') {
+    secretProblems.push({ setting: name(C.password.name), problem: `is required for a http-api connector: ${C.password.description}` });
+  }
+  const password = source === 'http-api' ? r.read(C.password, name(C.password.name), secretProblems) : undefined;
+  const journalMailbox = r.read(C.journalMailbox, name(C.journalMailbox.name));
   const settings = {
     enabled: r.value(C.enabled, name(C.enabled.name)),
     folderName: r.read(C.folderName, name(C.folderName.name)),
@@ -127,13 +190,25 @@ export function readConnector(r: SettingsReader, id: string, defaultSafetyLagMin
     customMapping: r.value(C.customMapping, name(C.customMapping.name)),
     safetyLagMinutes: r.read(C.safetyLagMinutes, name(C.safetyLagMinutes.name)) ?? defaultSafetyLagMinutes,
     startFrom: r.read(C.startFrom, name(C.startFrom.name)),
+    emlRules: r.value(C.emlRules, name(C.emlRules.name)),
   };
-  if (product === undefined || archiverUrl === undefined || username === undefined) return undefined;
+  // Read (and so checked) whatever the source: a bad value is named even before it is used.
+  const folders = {
+    folder: r.value(C.journalFolder, name(C.journalFolder.name)),
+    processedFolder: r.value(C.processedFolder, name(C.processedFolder.name)),
+    attentionFolder: r.value(C.attentionFolder, name(C.attentionFolder.name)),
+  };
+  const journal = source === 'smtp-mailbox' && journalMailbox ? { mailbox: journalMailbox.toLowerCase(), ...folders } : undefined;
+  if (product === undefined) return undefined;
+  if (source === 'http-api' && (archiverUrl === undefined || username === undefined)) return undefined;
+  if (source === 'smtp-mailbox' && journal === undefined) return undefined;
   return {
     id,
     product,
+    source,
     archiverUrl,
     username,
+    journal,
     password,
     unavailable: secretProblems.length > 0 ? secretProblems.map((p) => `${p.setting} ${p.problem}`).join('; ') : undefined,
     ...settings,

@@ -50,7 +50,7 @@ export function documentedDefault(s: Setting<unknown>): string | undefined {
 /** Reads settings from an environment, collecting every problem instead of stopping at the first. */
 export class SettingsReader {
   constructor(
-    private readonly env: Env,
+    readonly env: Env,
     readonly problems: SettingProblem[] = [],
   ) {}
 

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import type { QueueClient } from '@azure/storage-queue';
 import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
@@ -20,8 +21,10 @@ import type { ImportJob } from '../jobs/import-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
 import { BadRawItemError, readRawItem } from '../items/raw-item';
-import { emlPathOf } from '../items/paths';
+import { decodeMetadata, EMAIL_SUFFIX, emlPathOf } from '../items/paths';
+import { BadVendorEmailError, readVendorEmail } from '../items/vendor-email';
 import { composeMessage } from './compose';
+import { withProvenance } from './convert-vendor-email';
 
 export interface ConvertDeps {
   settings: { connectors: ConnectorSettings[] };
@@ -58,34 +61,25 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
 
   const connector = deps.settings.connectors.find((c) => c.id === connectorId);
   if (!connector) return deadLetter(rawPath, `connector "${connectorId}" is not configured`);
-  let valid;
+  let converted: { itemId: string; body: Buffer | NodeJS.ReadableStream };
   try {
-    valid = readRawItem(bytes, connector.product);
+    converted = rawPath.endsWith(EMAIL_SUFFIX)
+      ? await vendorEmailBody(rawPath, bytes, metadata, connector, rawSha256)
+      : await archiverItemBody(rawPath, bytes, connector, rawSha256, deps.storage);
   } catch (err) {
-    if (err instanceof BadRawItemError) return deadLetter(rawPath, err.message);
+    if (err instanceof BadRawItemError || err instanceof BadVendorEmailError) return deadLetter(rawPath, err.message);
     throw err;
   }
-  const itemId = valid.item.id;
-  const plan = composeMessage(valid, { connectorId, rawBlobPath: `${containers.rawItems}/${rawPath}`, rawSha256 });
-  const attachmentBlobs = deps.storage.blob.getContainerClient(containers.rawAttachments);
-  for (const a of plan.attachments) {
-    if (!(await attachmentBlobs.getBlobClient(a.blobPath).exists())) {
-      return deadLetter(itemId, `attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
-    }
-  }
+  const itemId = converted.itemId;
 
   const emlPath = emlPathOf(rawPath);
   const eml = deps.storage.blob.getContainerClient(containers.mime).getBlockBlobClient(emlPath);
   let status: 'converted' | 'already-converted' = 'converted';
   const emlMetadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
+  const options = { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'message/rfc822' }, metadata: emlMetadata };
   try {
-    const segments = renderSkeleton(plan);
-    const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
-    await eml.uploadStream(body, 4 * 1024 * 1024, 2, {
-      conditions: { ifNoneMatch: '*' },
-      blobHTTPHeaders: { blobContentType: 'message/rfc822' },
-      metadata: emlMetadata,
-    });
+    if (Buffer.isBuffer(converted.body)) await eml.upload(converted.body, converted.body.length, options);
+    else await eml.uploadStream(converted.body as Readable, 4 * 1024 * 1024, 2, options);
   } catch (err) {
     if (!hasStatus(err, 409)) throw err;
     status = 'already-converted';
@@ -97,6 +91,37 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
     await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', { path: rawPath });
   }
   return { status, emlPath };
+}
+
+/** An archiver item (JSON): composed into a message whose attachments stream from Blob. */
+async function archiverItemBody(rawPath: string, bytes: Buffer, connector: ConnectorSettings, rawSha256: string, storage: StorageClients) {
+  const valid = readRawItem(bytes, connector.product);
+  const plan = composeMessage(valid, { connectorId: connector.id, rawBlobPath: `${containers.rawItems}/${rawPath}`, rawSha256 });
+  const attachmentBlobs = storage.blob.getContainerClient(containers.rawAttachments);
+  for (const a of plan.attachments) {
+    if (!(await attachmentBlobs.getBlobClient(a.blobPath).exists())) {
+      throw new BadRawItemError(`attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
+    }
+  }
+  const segments = renderSkeleton(plan);
+  const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
+  return { itemId: valid.item.id, body };
+}
+
+/** A vendor-delivered email: our provenance headers, then the vendor's bytes unchanged. */
+async function vendorEmailBody(rawPath: string, bytes: Buffer, metadata: Readonly<Record<string, string>>, connector: ConnectorSettings, rawSha256: string) {
+  const itemId = rawPath.slice(rawPath.lastIndexOf('/') + 1, -EMAIL_SUFFIX.length);
+  const email = await readVendorEmail(bytes, connector.emlRules);
+  const receivedAt = new Date(metadata.receivedat ?? '');
+  const body = withProvenance(email, {
+    connector,
+    itemId,
+    rawBlob: `${containers.rawItems}/${rawPath}`,
+    rawSha256,
+    delivery: decodeMetadata(metadata.delivery ?? 'unknown'),
+    receivedAt: Number.isNaN(receivedAt.getTime()) ? new Date(0) : receivedAt,
+  });
+  return { itemId, body };
 }
 
 async function downloadRawItem(storage: StorageClients, rawPath: string): Promise<ReceivedBlob> {

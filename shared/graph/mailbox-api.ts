@@ -77,6 +77,23 @@ export interface StoredMessageView {
   singleValueExtendedProperties?: { id: string; value: string }[];
 }
 
+export interface DeltaPage {
+  messages: { id: string; internetMessageId: string | null; receivedDateTime: string | null; removed: boolean }[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+
+/**
+ * A nextLink or deltaLink as a path on the configured endpoint: the SDK reads absolute links only
+ * when they are https (not the local simulator), and a GRAPH_ENDPOINT proxy should carry them too.
+ */
+function pathOfLink(link: string): string {
+  return link.replace(/^https?:\/\/[^/]+\/(v1\.0|beta)(?=\/)/, '');
+}
+
+/** https://learn.microsoft.com/en-us/graph/api/resources/mailfolder (well-known folder names) */
+const WELL_KNOWN_FOLDERS = new Set(['inbox', 'archive', 'junkemail', 'deleteditems', 'sentitems', 'drafts', 'msgfolderroot']);
+
 export class MailboxApi {
   private readonly limits = new Map<string, ReturnType<typeof pLimit>>();
 
@@ -130,6 +147,71 @@ export class MailboxApi {
         .get(),
     )) as { value: { id: string }[] };
     return res.value[0]?.id;
+  }
+
+  /** A folder by well-known name (inbox, archive, ...) or by the display name of a top-level folder. */
+  async resolveFolder(userId: string, nameOrWellKnown: string): Promise<string | undefined> {
+    if (WELL_KNOWN_FOLDERS.has(nameOrWellKnown.toLowerCase())) {
+      const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders/${nameOrWellKnown.toLowerCase()}`).select('id').get())) as {
+        id: string;
+      };
+      return res.id;
+    }
+    return this.findFolder(userId, nameOrWellKnown);
+  }
+
+  /**
+   * One page of a folder's message delta: the first round from the folder, later rounds from the
+   * link the last one gave. Pages hold `pageSize` messages at most (Prefer: odata.maxpagesize).
+   * An expired link is answered 410 Gone: the caller starts a new round.
+   * https://learn.microsoft.com/en-us/graph/api/message-delta
+   */
+  async deltaPage(userId: string, folderId: string, link: string | undefined, pageSize: number): Promise<DeltaPage> {
+    const request = link
+      ? this.client.api(pathOfLink(link))
+      : this.client.api(`/users/${userId}/mailFolders/${folderId}/messages/delta`).select('id,internetMessageId,receivedDateTime');
+    const res = (await this.inMailbox(userId, () => request.header('Prefer', `odata.maxpagesize=${pageSize}`).get())) as {
+      value: { id: string; internetMessageId?: string; receivedDateTime?: string; '@removed'?: unknown }[];
+      '@odata.nextLink'?: string;
+      '@odata.deltaLink'?: string;
+    };
+    return {
+      messages: res.value.map((m) => ({
+        id: m.id,
+        internetMessageId: m.internetMessageId ?? null,
+        receivedDateTime: m.receivedDateTime ?? null,
+        removed: m['@removed'] !== undefined,
+      })),
+      nextLink: res['@odata.nextLink'],
+      deltaLink: res['@odata.deltaLink'],
+    };
+  }
+
+  /**
+   * The message as MIME, read only up to `maxBytes` (undefined when it is larger).
+   * https://learn.microsoft.com/en-us/graph/outlook-get-mime-message
+   */
+  async messageMime(userId: string, messageId: string, maxBytes: number): Promise<Buffer | undefined> {
+    const body = (await this.inMailbox(userId, () =>
+      this.client.api(`/users/${userId}/messages/${messageId}/$value`).getStream(),
+    )) as AsyncIterable<Uint8Array>;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        await (body as unknown as { cancel?: () => Promise<void> }).cancel?.().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Moves a message to another folder; it gets a new id there. https://learn.microsoft.com/en-us/graph/api/message-move */
+  async moveMessage(userId: string, messageId: string, destinationId: string): Promise<string> {
+    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/move`).post({ destinationId }))) as { id: string };
+    return res.id;
   }
 
   /** Finds the folder or creates it; a concurrent creator's ErrorFolderExists means it is there now. */
@@ -195,7 +277,7 @@ export class MailboxApi {
       out.push(...page.value.map((a) => ({ id: a.id, name: a.name, contentId: a.contentId ?? null, size: a.size })));
       const next = page['@odata.nextLink'];
       if (!next || pages >= 10) return out;
-      page = (await this.inMailbox(userId, () => this.client.api(next).get())) as typeof page;
+      page = (await this.inMailbox(userId, () => this.client.api(pathOfLink(next)).get())) as typeof page;
     }
   }
 

@@ -47,11 +47,13 @@ export async function resolveMailboxes(
   const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
 
   for (const p of participants) {
-    const number = toE164(p.number, deps.defaultRegion) ?? p.number;
+    // A participant the vendor names only by address is reported and keyed by that address.
+    const number = p.number === null ? (p.email ?? '') : (toE164(p.number, deps.defaultRegion) ?? p.number);
     const reasons: string[] = [];
     let target: TargetMailbox | undefined;
     try {
-      if (connector.customMapping) {
+      if (connector.customMapping && p.number === null) reasons.push('no phone number to look up in the custom mapping');
+      else if (connector.customMapping) {
         const mapped = await deps.mapping.lookup(connector.id, number, at);
         if (!mapped) reasons.push("not in the custom mapping at the item's time");
         else {

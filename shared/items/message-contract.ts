@@ -6,6 +6,10 @@
  * - From is the sender and To the others, in the order of the participant list;
  * - a participant without an email address gets a synthetic one under SYNTHETIC_DOMAIN (RFC 2606
  *   `.invalid`: unique, searchable, never deliverable), so an address outside it is the participant's email.
+ * A vendor-delivered email (X-MobileArchive-Source sftp-zip or smtp-mailbox) keeps the vendor's own
+ * From/To/Cc, so its participants header carries each participant whole: `+447700900123 <a@b.example>`,
+ * `+447700900123` or `<a@b.example>`, comma-separated, the sender first.
+ * The importer reads the first occurrence of each of these headers: ours come first in the file.
  */
 import type { ItemMessage } from '../mime/read-message';
 
@@ -23,7 +27,16 @@ export const AUDIT_HEADERS = {
   conversationId: 'X-MobileArchive-Conversation-Id',
   rawBlob: 'X-MobileArchive-Raw-Blob',
   rawSha256: 'X-MobileArchive-Raw-SHA256',
+  /** Vendor-delivered emails only. */
+  source: 'X-MobileArchive-Source',
+  delivery: 'X-MobileArchive-Delivery',
+  originalSha256: 'X-MobileArchive-Original-SHA256',
+  journalEnvelope: 'X-MobileArchive-Journal-Envelope',
+  note: 'X-MobileArchive-Note',
 } as const;
+
+/** Source kinds whose emails carry participants whole (the vendor's From/To/Cc stay as they are). */
+const VENDOR_SOURCES = new Set(['sftp-zip', 'smtp-mailbox']);
 
 /** `<digits>@<connector>.mobile-archive.invalid` for a participant the archiver gives no email for. */
 export function syntheticAddress(number: string, connectorId: string): string {
@@ -43,7 +56,8 @@ export function senderIndex(numbers: readonly string[], senderNumber: string): n
 }
 
 export interface MessageParticipant {
-  number: string;
+  /** Null for a participant the vendor names only by email address. */
+  number: string | null;
   /** The participant's email address as the archiver gave it, if any. */
   email: string | null;
 }
@@ -61,6 +75,19 @@ export class BadItemMessageError extends Error {
   }
 }
 
+/** The participants header of a vendor email: `+number <email>` entries, comma-separated. */
+export function formatVendorParticipants(participants: readonly MessageParticipant[]): string {
+  return participants.map((p) => [p.number, p.email && `<${p.email}>`].filter((v) => v).join(' ')).join(', ');
+}
+
+function parseVendorParticipants(value: string): MessageParticipant[] {
+  return value.split(',').map((entry) => {
+    const m = /^(\+?[0-9]{3,15})?\s*(?:<([^<>\s]+@[^<>\s]+)>)?$/.exec(entry.trim());
+    if (!m || (!m[1] && !m[2])) throw new BadItemMessageError(`participant entry "${entry.trim().slice(0, 80)}" is neither a number nor <address>`);
+    return { number: m[1] ?? null, email: m[2]?.toLowerCase() ?? null };
+  });
+}
+
 /** Participants (number and email) and time of the item a converted message carries. */
 export function itemOfMessage(message: ItemMessage): MessageItem {
   const header = (name: string) => {
@@ -68,6 +95,11 @@ export function itemOfMessage(message: ItemMessage): MessageItem {
     if (value === undefined) throw new BadItemMessageError(`no ${name} header`);
     return value.replace(/\s+/g, ' ').trim();
   };
+  if (VENDOR_SOURCES.has(message.headers.get(AUDIT_HEADERS.source.toLowerCase())?.trim() ?? '')) {
+    const at = new Date(header(AUDIT_HEADERS.timestamp));
+    if (Number.isNaN(at.getTime())) throw new BadItemMessageError(`${AUDIT_HEADERS.timestamp} is not a time`);
+    return { participants: parseVendorParticipants(header(AUDIT_HEADERS.participants)), at };
+  }
   const numbers = header(AUDIT_HEADERS.participants)
     .split(',')
     .map((n) => n.trim());

@@ -24,9 +24,33 @@ export function rawAttachmentPath(connectorId: string, itemId: string, timestamp
   return `${connectorId}/${datePath(timestamp)}/${encodePathSegment(itemId)}/${encodePathSegment(attachmentId)}`;
 }
 
-/** The converted message of a raw item: the same path in mime-messages, with .eml for .json. */
+/** Raw items that are vendor-delivered emails end in .eml (archiver items are .json). */
+export const EMAIL_SUFFIX = '.eml';
+
+/**
+ * A vendor-delivered email, by the SHA-256 of the archived bytes: the same email delivered twice (a
+ * ZIP sent again or renamed, a journal mailbox read again) lands on the same path and is stored once.
+ */
+export function rawEmailPath(connectorId: string, sha256: string): string {
+  return `${connectorId}/emails/${sha256}${EMAIL_SUFFIX}`;
+}
+
+/** The converted message of a raw item: the same path in mime-messages, with .eml for .json (an .eml keeps its name). */
 export function emlPathOf(rawPath: string): string {
-  return rawPath.replace(/\.json$/, '') + '.eml';
+  return rawPath.endsWith(EMAIL_SUFFIX) ? rawPath : rawPath.replace(/\.json$/, '') + EMAIL_SUFFIX;
+}
+
+/** Blob metadata is ASCII: names and ids from outside are stored percent-encoded. */
+export function encodeMetadata(value: string): string {
+  return encodeURIComponent(value).slice(0, 4096);
+}
+
+export function decodeMetadata(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 export function quarantinePath(connectorId: string, runId: string, sha256: string): string {

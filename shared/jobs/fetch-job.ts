@@ -12,8 +12,8 @@ export const fetchJobSchema = z.object({
   runId: z.string().min(1).max(80),
   connectorId: z.string().regex(/^[a-z][a-z0-9]{0,31}$/),
   window: z.object({ from: z.iso.datetime(), to: z.iso.datetime() }),
-  /** Opaque paging cursor of the archiver; absent on the first part. */
-  cursor: z.string().max(4096).optional(),
+  /** Opaque paging cursor of the archiver (a Graph nextLink for a journal mailbox); absent on the first part. */
+  cursor: z.string().max(16384).optional(),
   /** 0 for the scheduler's job, then 1, 2, ... for continuations. */
   part: z.number().int().min(0).default(0),
 });

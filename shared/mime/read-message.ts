@@ -20,7 +20,10 @@ export interface ItemMessage {
 export async function readItemMessage(eml: Buffer): Promise<ItemMessage> {
   const email = await PostalMime.parse(eml);
   const addr = (a: unknown) => ({ name: (a as { name?: string }).name ?? '', address: (a as { address?: string }).address ?? '' });
-  const headers = new Map(email.headers.map((h) => [h.key.toLowerCase(), h.value]));
+  // The first occurrence wins: the provenance headers a converter writes come before anything a
+  // vendor email carries, so a header of the same name further down cannot override them.
+  const headers = new Map<string, string>();
+  for (const h of email.headers) if (!headers.has(h.key.toLowerCase())) headers.set(h.key.toLowerCase(), h.value);
   if (!email.messageId || !email.date || !email.from) throw new Error('the .eml lacks Message-ID, Date or From');
   return {
     subject: email.subject ?? '',

@@ -8,7 +8,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
-import type { StorageConnection } from './connection';
+import type { BlobConnection, StorageConnection } from './connection';
 
 export interface StorageClients {
   blob: BlobServiceClient;
@@ -64,4 +64,11 @@ export function createStorageClients(connection: StorageConnection): StorageClie
       return t;
     },
   };
+}
+
+/** The blob service of a blob-only connection (the SFTP landing account). */
+export function blobServiceFor(connection: BlobConnection): BlobServiceClient {
+  if (connection.kind === 'connectionString') return BlobServiceClient.fromConnectionString(connection.connectionString);
+  const credential: TokenCredential = connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : new DefaultAzureCredential();
+  return new BlobServiceClient(connection.blobServiceUri, credential);
 }

@@ -63,3 +63,27 @@ export function readStorageConnection(env: Env, problems: SettingProblem[], name
   }
   return { kind: 'identity', blobServiceUri: uris.blobServiceUri, queueServiceUri: uris.queueServiceUri, tableServiceUri: uris.tableServiceUri, clientId };
 }
+
+/** A connection used only for blobs (the SFTP landing account): a connection string, or `<name>__blobServiceUri` and the identity. */
+export type BlobConnection = { kind: 'connectionString'; connectionString: string } | { kind: 'identity'; blobServiceUri: string; clientId?: string };
+
+export function readBlobConnection(env: Env, problems: SettingProblem[], name: string): BlobConnection | undefined {
+  if (env[name]?.trim()) {
+    const full = readStorageConnection(env, problems, name);
+    return full?.kind === 'connectionString' ? full : undefined;
+  }
+  const setting = `${name}__blobServiceUri`;
+  const value = env[setting]?.trim();
+  if (!value) {
+    problems.push({ setting, problem: `is required for the sftp-zip connectors (or ${name}, a connection string)` });
+    return undefined;
+  }
+  const parsed = httpUrl.safeParse(value);
+  if (!parsed.success) {
+    problems.push({ setting, problem: `must be an absolute http(s) URL (got "${shown(value)}")` });
+    return undefined;
+  }
+  const clientId = env[`${name}__clientId`]?.trim() || undefined;
+  if (clientId && !guid.safeParse(clientId).success) problems.push({ setting: `${name}__clientId`, problem: 'must be a GUID' });
+  return { kind: 'identity', blobServiceUri: parsed.data, clientId };
+}

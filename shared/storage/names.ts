@@ -20,6 +20,8 @@ export const containers = {
   mime: 'mime-messages',
   /** Custom mapping CSVs: drop one at incoming/<connector>/<file>.csv; its report appears at reports/<connector>/<file>.json. */
   mappingUploads: 'mapping-uploads',
+  /** ZIP deliveries refused by the ingest (bad manifest, unsafe entries, ...), copied byte for byte with the reason in metadata. */
+  landingQuarantine: 'landing-quarantine',
   /** Blob-created events Event Grid could not deliver (Azure only): evidence for operators; the reconciliation sweep repairs the items. */
   eventGridDeadLetters: 'eventgrid-deadletters',
 } as const;
@@ -59,6 +61,8 @@ export const tables = {
   deadLetters: 'deadletters',
   /** Which ways of writing a mailbox copy work in this tenant, as the import self-test found. */
   importStrategies: 'importstrategies',
+  /** Per sftp-zip connector and ZIP (by SHA-256): ingested, refused or in progress, so a ZIP delivered twice is read once. */
+  deliveries: 'deliveries',
 } as const;
 
 /**
@@ -71,6 +75,17 @@ export const devHost = {
   /** Same name as the Functions host's blob-trigger poison queue. */
   blobTriggerPoison: 'webjobs-blobtrigger-poison',
 } as const;
+
+/**
+ * The STORAGE connection of the SFTP landing account (an account of its own: SFTP needs a
+ * hierarchical namespace). Locally it is Azurite, like AzureWebJobsStorage.
+ */
+export const LANDING_CONNECTION = 'LandingStorage';
+
+/** The landing container of an sftp-zip connector: the home of its SFTP local user. */
+export function landingContainerOf(connectorId: string): string {
+  return `landing-${connectorId}`;
+}
 
 export const mappingUploadPrefix = 'incoming';
 export const mappingReportPrefix = 'reports';

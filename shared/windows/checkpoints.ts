@@ -42,6 +42,7 @@ interface CheckpointEntity {
 }
 
 const ROW_KEY = 'checkpoint';
+const DELTA_ROW_KEY = 'deltalink';
 
 export class CheckpointConflictError extends Error {
   constructor(connectorId: string) {
@@ -154,6 +155,16 @@ export class CheckpointStore {
       if (err instanceof CheckpointConflictError) return false;
       throw err;
     }
+  }
+
+  /** A journal mailbox connector's Graph delta link: where the next round of reading starts (absent: from the start). */
+  async deltaLink(connectorId: string): Promise<string | undefined> {
+    return (await findEntity<{ link: string }>(this.table, connectorId, DELTA_ROW_KEY))?.link || undefined;
+  }
+
+  /** Saved only after every message of the round is stored and moved; undefined forgets it (a new full round). */
+  async saveDeltaLink(connectorId: string, link: string | undefined): Promise<void> {
+    await this.table.upsertEntity({ partitionKey: connectorId, rowKey: DELTA_ROW_KEY, link: link ?? '', updatedAt: new Date().toISOString() }, 'Replace');
   }
 
   private async write(connectorId: string, entity: CheckpointEntity, etag: string | undefined): Promise<Checkpoint> {

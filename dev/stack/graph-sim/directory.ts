@@ -35,6 +35,9 @@ const idOf = (upn: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
+/** The journal mailbox of the sample smtp-mailbox connector. */
+export const JOURNAL_MAILBOX = 'mobile-journal@contoso.example';
+
 export function seededDirectory(): DirectoryUser[] {
   const users: DirectoryUser[] = employees
     .filter((e) => e.email)
@@ -73,6 +76,17 @@ export function seededDirectory(): DirectoryUser[] {
     hasMailbox: false,
     noMailboxCode: 'ErrorNonExistentMailbox',
     proxyAddresses: ['SMTP:auditor@northwind-audit.example'],
+  });
+  // The mailbox the archiver vendor delivers to by SMTP (smtp-mailbox connectors read it).
+  const journalUpn = 'mobile-journal@contoso.onmicrosoft.example';
+  users.push({
+    id: idOf(journalUpn),
+    displayName: 'Mobile archive journal',
+    userPrincipalName: journalUpn,
+    mail: JOURNAL_MAILBOX,
+    userType: 'Member',
+    hasMailbox: true,
+    proxyAddresses: [`SMTP:${JOURNAL_MAILBOX}`, `smtp:${journalUpn}`],
   });
   const guestUpn = 'partner_fabrikam.example#EXT#@contoso.onmicrosoft.example';
   users.push({

@@ -17,6 +17,7 @@ import type { SimContext, SimRequest } from './context';
 import { findUser, getUser, listUsers } from './handlers/users';
 import { createFolder, deleteFolder, getFolder, listFolders, moveFolder } from './handlers/mail-folders';
 import * as messages from './handlers/messages';
+import * as journal from './handlers/journal';
 import { Random } from '../archiver-sim/random';
 
 /** Graph refuses requests over 4 MB (upload session chunks have their own 4 MB limit). */
@@ -30,6 +31,10 @@ export interface GraphSimulator {
   throttleStats: MailboxThrottle['stats'];
   requests: { total: number; byRoute: Record<string, number> };
   setOptions(options: Partial<GraphSimOptions>): void;
+  /** A message arriving by SMTP in the user's Inbox (the vendor's delivery to a journal mailbox). */
+  deliver(upn: string, mime: Buffer): Promise<StoredMessage>;
+  /** Every delta link issued so far now answers 410 Gone, as one Exchange evicted from its cache. */
+  expireDeltaLinks(): void;
   /** user UPN -> folder name -> messages (for tests and inspection). */
   messagesOf(upn: string, folderName?: string): StoredMessage[];
   dump(): void;
@@ -48,6 +53,9 @@ const routes: Route[] = [
   ['DELETE', new RegExp(`^/users/${seg}/mailFolders/${seg}$`), (c, r, u, f) => [204, deleteFolder(c, r, u, f)], true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/move$`), (c, r, u, f) => [201, moveFolder(c, r, u, f)], true],
   ['GET', new RegExp(`^/users/${seg}/mailFolders/${seg}/messages$`), (c, r, u, f) => messages.listInFolder(c, r, u, f), true],
+  ['GET', new RegExp(`^/users/${seg}/mailFolders/${seg}/messages/delta$`), (c, r, u, f) => journal.delta(c, r, u, f), true],
+  ['GET', new RegExp(`^/users/${seg}/messages/${seg}/\\$value$`), (c, r, u, m) => journal.mimeValue(c, r, u, m), true],
+  ['POST', new RegExp(`^/users/${seg}/messages/${seg}/move$`), (c, r, u, m) => journal.moveMessage(c, r, u, m), true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/messages$`), (c, r, u, f) => [201, messages.createInFolder(c, r, u, f)], true],
   ['POST', new RegExp(`^/users/${seg}/mailFolders/${seg}/importMime$`), async (c, r, u, f) => [201, await messages.importMime(c, r, u, f)], true],
   ['POST', new RegExp(`^/users/${seg}/messages$`), async (c, r, u) => [201, await messages.createDraft(c, r, u)], true],
@@ -181,6 +189,12 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
         res.end();
         return;
       }
+      if (payload && typeof payload === 'object' && 'raw' in payload && Buffer.isBuffer(payload.raw)) {
+        const raw = payload as { raw: Buffer; contentType: string };
+        res.writeHead(status, { 'Content-Type': raw.contentType, 'Content-Length': String(raw.raw.length) });
+        res.end(raw.raw);
+        return;
+      }
       sendJson(res, status, payload);
     } catch (err) {
       answerError(req, res, err);
@@ -253,6 +267,12 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     setOptions(o) {
       options = graphSimOptionsSchema.parse({ ...options, ...o });
     },
+    deliver(upn, mime) {
+      const user = findUser(ctx, upn);
+      if (!user) throw new Error(`no simulated user ${upn}`);
+      return journal.deliver(ctx, user.id, mime);
+    },
+    expireDeltaLinks: journal.expireDeltaLinks,
     messagesOf(upn, folderName) {
       const user = findUser(ctx, upn);
       if (!user) return [];

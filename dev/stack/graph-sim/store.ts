@@ -35,8 +35,12 @@ export interface StoredMessage {
   /** Custom x- headers given on create. */
   internetMessageHeaders: { name: string; value: string }[];
   attachments: StoredAttachment[];
-  /** How it was created: JSON in a folder, MIME on /messages, or importMime. */
-  createdBy: 'json' | 'mime-draft' | 'importMime';
+  /** How it was created: JSON in a folder, MIME on /messages, importMime, or delivered by SMTP. */
+  createdBy: 'json' | 'mime-draft' | 'importMime' | 'delivered';
+  /** A delivered message's MIME, as `$value` returns it (base64). */
+  mime?: string;
+  /** Change sequence of the last time it entered its folder (delta queries). */
+  seq?: number;
 }
 
 export interface StoredFolder {
@@ -63,6 +67,9 @@ export interface UploadSession {
 export interface MailboxStore {
   folders: Map<string, StoredFolder>;
   messages: Map<string, StoredMessage>;
+  /** Delta queries: the last change sequence, and messages that left a folder (in memory only: a restart expires every delta link). */
+  seq?: number;
+  tombstones?: { id: string; folderId: string; seq: number }[];
 }
 
 const WELL_KNOWN = ['inbox', 'drafts', 'sentitems', 'deleteditems', 'archive'];

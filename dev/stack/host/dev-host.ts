@@ -95,6 +95,9 @@ export class DevHost extends EventEmitter {
     return this.functions.map((f) => f.name);
   }
 
+  /** Functions registered but not driven locally (Event Grid triggers). */
+  readonly notDriven: string[] = [];
+
   triggerType(functionName: string): string | undefined {
     return this.functions.find((f) => f.name === functionName)?.trigger.type;
   }
@@ -113,6 +116,9 @@ export class DevHost extends EventEmitter {
       if (type === 'queuetrigger') this.addQueueTrigger(fn);
       else if (type === 'timertrigger') this.addTimerTrigger(fn);
       else if (type === 'blobtrigger') this.addBlobTrigger(fn);
+      // Event Grid pushes to a webhook the dev host does not have; locally, what its events bring
+      // (ZIPs landing for sftp-zip connectors) is found by the scheduled sweep instead.
+      else if (type === 'eventgridtrigger') this.notDriven.push(fn.name);
       else throw new Error(`function "${fn.name}": the dev host does not run ${fn.trigger.type} triggers`);
     }
     for (const l of this.queueListeners) l.start();

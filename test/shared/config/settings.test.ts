@@ -82,6 +82,20 @@ describe('app settings', () => {
     ['CONNECTOR__O2__CUSTOM_MAPPING', '2', /true or false/],
     ['CONNECTOR__O2__SAFETY_LAG_MINUTES', '1.5', /whole number/],
     ['CONNECTOR__O2__START_FROM', 'yesterday', /ISO 8601/],
+    ['CONNECTOR__O2__SOURCE', 'ftp', /must be one of http-api, sftp-zip, smtp-mailbox/],
+    ['CONNECTOR__O2__JOURNAL_MAILBOX', 'journal', /email address/],
+    ['CONNECTOR__O2__JOURNAL_FOLDER', 'Inbox/Vendor', /must not contain/],
+    ['CONNECTOR__O2__PROCESSED_FOLDER', 'Done\\Vendor', /must not contain/],
+    ['CONNECTOR__O2__ATTENTION_FOLDER', 'x'.repeat(256), /at most 255/],
+    ['CONNECTOR__O2__EML_RULES', '{nope', /JSON object/],
+    ['CONNECTOR__O2__EML_RULES', '{"numberIn":["body"]}', /name|localPart/],
+    ['ZIP_MAX_MB', '0', /between 1 and/],
+    ['ZIP_MAX_ENTRIES', 'many', /whole number/],
+    ['ZIP_MAX_ENTRY_MB', '2000', /between 1 and 1024/],
+    ['ZIP_MAX_TOTAL_MB', '-1', /whole number/],
+    ['ZIP_MAX_RATIO', '0', /between 1 and/],
+    ['ZIP_SETTLE_MINUTES', 'soon', /whole number/],
+    ['JOURNAL_MAX_MESSAGE_MB', '0', /between 1 and 1024/],
   ];
   for (const [setting, value, expected] of invalid) {
     it(`names ${setting} when it is ${value === undefined ? 'missing' : `"${value}"`}`, () => {

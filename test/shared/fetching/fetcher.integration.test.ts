@@ -123,7 +123,7 @@ describe('fetcher (Azurite + archiver simulator)', () => {
         }
       }
       const connector = f.services.settings.connectors.find((c) => c.id === 'whatsapp')!;
-      const crashing = new CrashingClient({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password! });
+      const crashing = new CrashingClient({ baseUrl: connector.archiverUrl!, username: connector.username!, password: connector.password! });
       await assert.rejects(fetchWindowPart(job, { ...f.services, archiverFor: () => crashing }), /process killed/);
       const partial = await rawItemBlobs(f.services, 'whatsapp');
       assert.ok(partial.size > 0 && partial.size < 50, `partial fetch stored ${partial.size}`);
@@ -235,7 +235,7 @@ describe('fetcher (Azurite + archiver simulator)', () => {
         }
       }
       const connector = f.services.settings.connectors.find((c) => c.id === 'whatsapp')!;
-      const client = new OneBadLine({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password! });
+      const client = new OneBadLine({ baseUrl: connector.archiverUrl!, username: connector.username!, password: connector.password! });
       const result = await fetchWindowPart(job, { ...f.services, archiverFor: () => client });
       assert.equal(result.status, 'completed');
       assert.equal(result.quarantined, 1);

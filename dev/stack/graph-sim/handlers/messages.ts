@@ -74,7 +74,7 @@ function expandedProperties(m: StoredMessage, expand: string | null): { singleVa
   return { singleValueExtendedProperties: m.singleValueExtendedProperties.filter((p) => ids.includes(p.id.toLowerCase())) };
 }
 
-function messageView(m: StoredMessage, expand: string | null = null, selectParam: string | null = null) {
+export function messageView(m: StoredMessage, expand: string | null = null, selectParam: string | null = null) {
   const wantsHeaders = (selectParam ?? '').split(',').some((s) => s.trim() === 'internetMessageHeaders');
   return {
     id: m.id,
@@ -110,7 +110,7 @@ function attachmentView(a: StoredAttachment, withContent = false) {
   };
 }
 
-function findMessage(mb: MailboxStore, id: string): StoredMessage {
+export function findMessage(mb: MailboxStore, id: string): StoredMessage {
   const m = mb.messages.get(decodeURIComponent(id));
   if (!m) throw notFound('object');
   return m;
@@ -202,7 +202,7 @@ function fromJson(body: Record<string, unknown>, folderId: string, forceDraft: b
   };
 }
 
-async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Promise<StoredMessage> {
+export async function fromMime(base64: Buffer, folderId: string, isDraft: boolean): Promise<StoredMessage> {
   const text = base64.toString('ascii').replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length === 0)
     throw badRequest('The MIME content must be base64-encoded.', 'ErrorMimeContentInvalidBase64String');

@@ -1,0 +1,46 @@
+/** What a fetch part needs and returns, whichever source kind the connector has. */
+import type { BlobServiceClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
+import type { Config } from '../config/config';
+import type { ConnectorSettings } from '../config/connector-settings';
+import type { CheckpointStore } from '../windows/checkpoints';
+import type { RunStatusStore } from '../runs/run-status';
+import type { DeadLetterStore } from '../runs/dead-letters';
+import type { StorageClients } from '../storage/clients';
+import type { MailboxApi } from '../graph/mailbox-api';
+import type { ArchiverClient } from '../archiver/archiver-client';
+import type { DeliveryStore } from './delivery-store';
+
+export interface FetchDeps {
+  settings: Pick<Config, 'connectors' | 'fetch' | 'delivery'>;
+  storage: StorageClients;
+  checkpoints: CheckpointStore;
+  runStatus: RunStatusStore;
+  fetchQueue: QueueClient;
+  /** smtp-mailbox: the journal mailbox is read through Graph. */
+  mailboxApi?: MailboxApi;
+  /** sftp-zip: the landing account, and what became of each ZIP. */
+  landing?: BlobServiceClient;
+  deliveries?: DeliveryStore;
+  deadLetters?: DeadLetterStore;
+  archiverFor?: (connector: ConnectorSettings) => ArchiverClient;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+export interface FetchPartResult {
+  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed' | 'unavailable';
+  pages: number;
+  written: number;
+  present: number;
+  quarantined: number;
+}
+
+/** One source's share of a part: its counts, and a cursor when its time ran out before the end. */
+export interface SourcePart {
+  pages: number;
+  written: number;
+  present: number;
+  quarantined: number;
+  cursor?: string;
+}
