@@ -11,7 +11,7 @@ param environmentName string
 
 param location string = resourceGroup().location
 
-@description('Connectors: [{ id, product, archiverUrl, username, autoMapping?, customMapping?, enabled?, folderName?, safetyLagMinutes?, startFrom? }]. See docs/configuration.md.')
+@description('Connectors: [{ id, product, source? (http-api | sftp-zip | smtp-mailbox), archiverUrl and username (http-api), journalMailbox, journalFolder?, processedFolder?, attentionFolder? (smtp-mailbox), emlRules? (object), autoMapping?, customMapping?, enabled?, folderName?, safetyLagMinutes?, startFrom? }]. See docs/configuration.md and docs/sources.md.')
 param connectors array
 
 @secure()
@@ -52,6 +52,19 @@ var token = toLower(uniqueString(subscription().id, resourceGroup().id, environm
 var tags = { 'azd-env-name': environmentName, application: 'mobile-archive-connector' }
 var layout = loadJsonContent('storage-layout.json')
 var deploymentContainer = 'app-package-${token}'
+var sftpConnectorIds = map(filter(connectors, c => (c.?source ?? 'http-api') == 'sftp-zip'), c => c.id)
+
+module landing 'app/landing.bicep' = if (!empty(sftpConnectorIds)) {
+  name: 'landing'
+  params: {
+    name: 'stsftp${take(token, 18)}'
+    topicName: 'evgt-sftp-${token}'
+    location: location
+    tags: tags
+    connectorIds: sftpConnectorIds
+    principalId: identity.outputs.principalId
+  }
+}
 
 module identity 'app/identity.bicep' = {
   name: 'identity'
@@ -114,6 +127,7 @@ module functionApp 'app/function-app.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     keyVaultUri: keyVault.outputs.uri
     connectors: connectors
+    landingBlobEndpoint: empty(sftpConnectorIds) ? '' : landing.outputs.blobEndpoint
     archiveSchedule: archiveSchedule
     graphNationalCloud: graphNationalCloud
     graphImportMode: graphImportMode
@@ -162,3 +176,6 @@ output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output GRAPH_NATIONAL_CLOUD string = graphNationalCloud
 output GRAPH_IMPORT_MODE string = graphImportMode
+output AZURE_LANDING_ACCOUNT_NAME string = empty(sftpConnectorIds) ? '' : landing.outputs.name
+output AZURE_LANDING_TOPIC_NAME string = empty(sftpConnectorIds) ? '' : landing.outputs.topicName
+output AZURE_SFTP_CONNECTORS string = join(sftpConnectorIds, ',')

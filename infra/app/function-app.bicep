@@ -15,6 +15,8 @@ param deploymentContainer string
 param appInsightsConnectionString string
 param keyVaultUri string
 param connectors array
+@description('Blob endpoint of the SFTP landing account; empty when no connector is sftp-zip.')
+param landingBlobEndpoint string = ''
 param archiveSchedule string
 param graphNationalCloud string
 param graphImportMode string
@@ -61,15 +63,30 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 
 // One group of settings per connector, e.g. CONNECTOR__O2__PRODUCT. The password is a Key Vault
 // reference resolved by the platform with the app's identity.
+// The source kind decides which sign-in settings a connector has (docs/sources.md).
 var connectorSettings = reduce(connectors, {}, (acc, c) => union(acc, {
   'CONNECTOR__${toUpper(c.id)}__PRODUCT': c.product
-  'CONNECTOR__${toUpper(c.id)}__ARCHIVER_URL': c.archiverUrl
-  'CONNECTOR__${toUpper(c.id)}__USERNAME': c.username
-  'CONNECTOR__${toUpper(c.id)}__PASSWORD': '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/archiver-${c.id}-password)'
+  'CONNECTOR__${toUpper(c.id)}__SOURCE': c.?source ?? 'http-api'
   'CONNECTOR__${toUpper(c.id)}__ENABLED': string(c.?enabled ?? true)
   'CONNECTOR__${toUpper(c.id)}__AUTO_MAPPING': string(c.?autoMapping ?? true)
   'CONNECTOR__${toUpper(c.id)}__CUSTOM_MAPPING': string(c.?customMapping ?? false)
-}, contains(c, 'folderName') ? { 'CONNECTOR__${toUpper(c.id)}__FOLDER_NAME': c.folderName } : {}, contains(c, 'safetyLagMinutes') ? { 'CONNECTOR__${toUpper(c.id)}__SAFETY_LAG_MINUTES': string(c.safetyLagMinutes) } : {}, contains(c, 'startFrom') ? { 'CONNECTOR__${toUpper(c.id)}__START_FROM': c.startFrom } : {}))
+}, (c.?source ?? 'http-api') == 'http-api' ? {
+  'CONNECTOR__${toUpper(c.id)}__ARCHIVER_URL': c.archiverUrl
+  'CONNECTOR__${toUpper(c.id)}__USERNAME': c.username
+  'CONNECTOR__${toUpper(c.id)}__PASSWORD': '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/archiver-${c.id}-password)'
+} : {}, (c.?source ?? 'http-api') == 'smtp-mailbox' ? {
+  'CONNECTOR__${toUpper(c.id)}__JOURNAL_MAILBOX': c.journalMailbox
+  'CONNECTOR__${toUpper(c.id)}__JOURNAL_FOLDER': c.?journalFolder ?? 'inbox'
+  'CONNECTOR__${toUpper(c.id)}__PROCESSED_FOLDER': c.?processedFolder ?? 'Archived by mobile-archive-connector'
+  'CONNECTOR__${toUpper(c.id)}__ATTENTION_FOLDER': c.?attentionFolder ?? 'Needs attention'
+} : {}, contains(c, 'emlRules') ? { 'CONNECTOR__${toUpper(c.id)}__EML_RULES': string(c.emlRules) } : {}, contains(c, 'folderName') ? { 'CONNECTOR__${toUpper(c.id)}__FOLDER_NAME': c.folderName } : {}, contains(c, 'safetyLagMinutes') ? { 'CONNECTOR__${toUpper(c.id)}__SAFETY_LAG_MINUTES': string(c.safetyLagMinutes) } : {}, contains(c, 'startFrom') ? { 'CONNECTOR__${toUpper(c.id)}__START_FROM': c.startFrom } : {}))
+
+// The SFTP landing account, identity-based like the host's storage (only when an sftp-zip connector exists).
+var landingSettings = empty(landingBlobEndpoint) ? {} : {
+  LandingStorage__blobServiceUri: landingBlobEndpoint
+  LandingStorage__credential: 'managedidentity'
+  LandingStorage__clientId: identityClientId
+}
 
 var appSettings = union({
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
@@ -87,7 +104,7 @@ var appSettings = union({
   GRAPH_CLIENT_ID: identityClientId
   GRAPH_IMPORT_MODE: graphImportMode
   MAPPING_DEFAULT_REGION: mappingDefaultRegion
-}, connectorSettings)
+}, connectorSettings, landingSettings)
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site

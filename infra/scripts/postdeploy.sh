@@ -82,3 +82,32 @@ JSON
 }
 subscribe converter-raw-items converter raw-items/
 subscribe mapping-uploads mappingUpload mapping-uploads/blobs/incoming/
+
+# sftp-zip connectors: the landing account's events go to the zipLanded Event Grid trigger, and each
+# connector's SFTP local user is created (infra/scripts/sftp-users.sh). Undelivered events are not
+# lost: each scheduled run sweeps the landing containers (docs/sources.md).
+if [ -n "${AZURE_LANDING_TOPIC_NAME:-}" ]; then
+  eg_key=$(az functionapp keys list -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" --query "systemKeys.eventgrid_extension" -o tsv)
+  landing_topic_id=$(az eventgrid system-topic show -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_LANDING_TOPIC_NAME" --query id -o tsv)
+  landing_body=$(cat <<JSON
+{
+  "properties": {
+    "destination": {
+      "endpointType": "WebHook",
+      "properties": { "endpointUrl": "https://${host}/runtime/webhooks/eventgrid?functionName=zipLanded&code=${eg_key}" }
+    },
+    "filter": {
+      "includedEventTypes": ["Microsoft.Storage.BlobCreated"],
+      "subjectBeginsWith": "/blobServices/default/containers/landing-"
+    },
+    "eventDeliverySchema": "EventGridSchema",
+    "retryPolicy": { "maxDeliveryAttempts": 30, "eventTimeToLiveInMinutes": 1440 }
+  }
+}
+JSON
+)
+  az rest --method PUT --url "${landing_topic_id}/eventSubscriptions/zip-landed?api-version=2022-06-15" \
+    --headers Content-Type=application/json --body "$landing_body" --output none
+  echo "Event Grid subscription zip-landed -> zipLanded"
+  "$(dirname "$0")/sftp-users.sh"
+fi

@@ -67,6 +67,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
       ? await vendorEmailBody(rawPath, bytes, metadata, connector, rawSha256)
       : await archiverItemBody(rawPath, bytes, connector, rawSha256, deps.storage);
   } catch (err) {
+    if (err instanceof MissingAttachmentError) return deadLetter(err.itemId, err.message);
     if (err instanceof BadRawItemError || err instanceof BadVendorEmailError) return deadLetter(rawPath, err.message);
     throw err;
   }
@@ -93,6 +94,16 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   return { status, emlPath };
 }
 
+/** A valid item whose attachment is not in Blob: dead-lettered under its id (it can be re-driven once the attachment is back). */
+class MissingAttachmentError extends BadRawItemError {
+  constructor(
+    readonly itemId: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
 /** An archiver item (JSON): composed into a message whose attachments stream from Blob. */
 async function archiverItemBody(rawPath: string, bytes: Buffer, connector: ConnectorSettings, rawSha256: string, storage: StorageClients) {
   const valid = readRawItem(bytes, connector.product);
@@ -100,7 +111,7 @@ async function archiverItemBody(rawPath: string, bytes: Buffer, connector: Conne
   const attachmentBlobs = storage.blob.getContainerClient(containers.rawAttachments);
   for (const a of plan.attachments) {
     if (!(await attachmentBlobs.getBlobClient(a.blobPath).exists())) {
-      throw new BadRawItemError(`attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
+      throw new MissingAttachmentError(valid.item.id, `attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
     }
   }
   const segments = renderSkeleton(plan);

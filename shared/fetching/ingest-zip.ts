@@ -195,7 +195,7 @@ async function readAndStore(connectorId: string, name: string, zip: LandedZip, c
 
 async function hashBlob(blob: BlobClient, etag: string): Promise<string> {
   const download = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
-  return hashStream(download.readableStreamBody! as Readable);
+  return hashStream(download.readableStreamBody!);
 }
 
 async function hashStream(stream: NodeJS.ReadableStream): Promise<string> {

@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['shared/reconciling'],
   ['shared/scheduling', 'shared/fetching', 'shared/converting', 'shared/importing'],
   ['shared/mapping', 'shared/jobs', 'shared/runs', 'shared/items', 'shared/windows'],
-  ['shared/archiver', 'shared/graph', 'shared/mime', 'shared/storage'],
+  ['shared/archiver', 'shared/graph', 'shared/mime', 'shared/storage', 'shared/zip'],
   ['shared/telemetry', 'shared/http'],
   ['shared/config'],
   ['shared/catalogue', 'shared/text', 'shared/types'],
