@@ -168,21 +168,12 @@ export function readConnector(r: SettingsReader, id: string, defaultSafetyLagMin
   const secretProblems: SettingProblem[] = [];
   const product = r.read(C.product, name(C.product.name));
   const source = r.value(C.source, name(C.source.name));
-  const requiredFor = (kind: SourceKind, s: { name: string; description: string }) => {
-    if (source === kind && (r.env[name(s.name)] ?? '').trim() === '')
-      r.problems.push({ setting: name(s.name), problem: `is required for a ${kind} connector: ${s.description}` });
-  };
-  requiredFor('http-api', C.archiverUrl);
-  requiredFor('http-api', C.username);
-  requiredFor('smtp-mailbox', C.journalMailbox);
-  const archiverUrl = r.read(C.archiverUrl, name(C.archiverUrl.name));
-  const username = r.read(C.username, name(C.username.name));
+  const onlyFor = (kind: SourceKind) => (source === kind ? `a ${kind} connector` : undefined);
+  const archiverUrl = r.read(C.archiverUrl, name(C.archiverUrl.name), r.problems, onlyFor('http-api'));
+  const username = r.read(C.username, name(C.username.name), r.problems, onlyFor('http-api'));
   // Its absence takes only this connector out of service, like an unresolved reference.
-  if (source === 'http-api' && (r.env[name(C.password.name)] ?? '').trim() === '') {
-    secretProblems.push({ setting: name(C.password.name), problem: `is required for a http-api connector: ${C.password.description}` });
-  }
-  const password = source === 'http-api' ? r.read(C.password, name(C.password.name), secretProblems) : undefined;
-  const journalMailbox = r.read(C.journalMailbox, name(C.journalMailbox.name));
+  const password = source === 'http-api' ? r.read(C.password, name(C.password.name), secretProblems, onlyFor('http-api')) : undefined;
+  const journalMailbox = r.read(C.journalMailbox, name(C.journalMailbox.name), r.problems, onlyFor('smtp-mailbox'));
   const settings = {
     enabled: r.value(C.enabled, name(C.enabled.name)),
     folderName: r.read(C.folderName, name(C.folderName.name)),

@@ -50,18 +50,19 @@ export function documentedDefault(s: Setting<unknown>): string | undefined {
 /** Reads settings from an environment, collecting every problem instead of stopping at the first. */
 export class SettingsReader {
   constructor(
-    readonly env: Env,
+    private readonly env: Env,
     readonly problems: SettingProblem[] = [],
   ) {}
 
   /**
    * The setting's value; undefined when it is unset (a problem if it is required) or invalid (a
-   * problem). `name`: the full name of a per-connector setting; `sink`: where its problems go.
+   * problem). `name`: the full name of a per-connector setting; `sink`: where its problems go;
+   * `requiredFor`: required here although not always (e.g. only for one source kind), and why.
    */
-  read<T>(s: Setting<T>, name: string = s.name, sink: SettingProblem[] = this.problems): T | undefined {
+  read<T>(s: Setting<T>, name: string = s.name, sink: SettingProblem[] = this.problems, requiredFor?: string): T | undefined {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === '') {
-      if (s.required) sink.push({ setting: name, problem: `is required: ${s.description}` });
+      if (s.required || requiredFor) sink.push({ setting: name, problem: `is required${requiredFor ? ` for ${requiredFor}` : ''}: ${s.description}` });
       return undefined;
     }
     const result = s.schema.safeParse(raw);

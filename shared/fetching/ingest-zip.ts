@@ -18,7 +18,7 @@ import { containers, landingContainerOf } from '../storage/names';
 import { hasStatus } from '../http/http-error';
 import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
-import { encodeMetadata } from '../items/paths';
+import { percentEncode } from '../text/percent-encode';
 import { openZip, ZipRefusedError, type RangeSource, type ZipArchive } from '../zip/zip-reader';
 import { checkManifest, findManifest, ManifestError } from './zip-manifest';
 import type { DeliveryRow, DeliveryStore } from './delivery-store';
@@ -220,7 +220,7 @@ async function quarantine(
     const download = await blob.download(0, undefined, { conditions: { ifMatch: etag } });
     await target.uploadStream(download.readableStreamBody as Readable, 4 * 1024 * 1024, 2, {
       conditions: { ifNoneMatch: '*' },
-      metadata: { connector: connectorId, zipname: encodeMetadata(name), sha256, reason: encodeMetadata(reason).slice(0, 2000) },
+      metadata: { connector: connectorId, zipname: percentEncode(name), sha256, reason: percentEncode(reason).slice(0, 2000) },
     });
   } catch (err) {
     if (!hasStatus(err, 409)) throw err;

@@ -11,15 +11,13 @@
  *   new round imports nothing twice.
  * https://learn.microsoft.com/en-us/graph/delta-query-messages
  */
-import { createHash } from 'node:crypto';
 import type { ConnectorSettings } from '../config/connector-settings';
 import type { FetchJob } from '../jobs/fetch-job';
 import type { MailboxApi } from '../graph/mailbox-api';
 import { failureOf } from '../http/http-error';
-import { containers } from '../storage/names';
-import { encodeMetadata } from '../items/paths';
 import { BadVendorEmailError, readVendorEmail, vendorItemId } from '../items/vendor-email';
 import { storeRawEmail } from './store-raw-email';
+import { keepInQuarantine } from './store-raw-item';
 import type { FetchDeps, SourcePart } from './fetch-types';
 import type { DeadLetterStore } from '../runs/dead-letters';
 
@@ -111,7 +109,7 @@ async function archiveMessage(
   if (problem || !mime || !sha256) {
     const key = `mail:${m.internetMessageId ?? m.id}`;
     let input = `${journal.mailbox} folder "${journal.attentionFolder}"`;
-    if (mime) input = await quarantineMessage(deps, connector.id, runId, mime, problem!);
+    if (mime) input = await keepInQuarantine(deps.storage, { connectorId: connector.id, runId }, mime, problem!, 'eml');
     await deps.deadLetters.record({
       connectorId: connector.id,
       stage: 'fetch',
@@ -138,21 +136,4 @@ async function moveOnce(api: MailboxApi, userId: string, messageId: string, dest
   } catch (err) {
     if (failureOf(err).status !== 404) throw err;
   }
-}
-
-async function quarantineMessage(deps: JournalDeps, connectorId: string, runId: string, mime: Buffer, reason: string): Promise<string> {
-  const sha = createHash('sha256').update(mime).digest('hex');
-  const path = `${connectorId}/${runId}/${sha}.eml`;
-  try {
-    await deps.storage.blob
-      .getContainerClient(containers.rawQuarantine)
-      .getBlockBlobClient(path)
-      .upload(mime, mime.length, {
-        conditions: { ifNoneMatch: '*' },
-        metadata: { connector: connectorId, runid: runId, reason: encodeMetadata(reason).slice(0, 2000) },
-      });
-  } catch (err) {
-    if (failureOf(err).status !== 409) throw err;
-  }
-  return `${containers.rawQuarantine}/${path}`;
 }

@@ -5,8 +5,9 @@
 import type { Readable } from 'node:stream';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
-import { hasStatus } from '../http/http-error';
-import { encodeMetadata, rawEmailPath } from '../items/paths';
+import { writeOnce } from './store-raw-item';
+import { rawEmailPath } from '../items/paths';
+import { percentEncode } from '../text/percent-encode';
 
 export interface RawEmail {
   sha256: string;
@@ -26,26 +27,25 @@ export async function storeRawEmail(
 ): Promise<{ outcome: 'written' | 'present'; path: string }> {
   const path = rawEmailPath(ctx.connectorId, email.sha256);
   const blob = storage.blob.getContainerClient(containers.rawItems).getBlockBlobClient(path);
-  const options = {
-    conditions: { ifNoneMatch: '*' },
+  const extra = {
     blobHTTPHeaders: { blobContentType: 'message/rfc822' },
     metadata: {
       connector: ctx.connectorId,
       runid: ctx.runId,
       sha256: email.sha256,
-      delivery: encodeMetadata(email.delivery),
+      delivery: percentEncode(email.delivery).slice(0, 2000),
       receivedat: email.receivedAt.toISOString(),
       ...email.extra,
     },
   };
-  try {
-    if (Buffer.isBuffer(email.content)) await blob.upload(email.content, email.content.length, options);
-    else await blob.uploadStream(await email.content.stream(), 4 * 1024 * 1024, 2, options);
-  } catch (err) {
-    if (!hasStatus(err, 409)) throw err;
-    // Ours from an earlier attempt of this run counts as written; another delivery's, as present.
-    const properties = await blob.getProperties();
-    return { outcome: properties.metadata?.runid === ctx.runId ? 'written' : 'present', path };
-  }
-  return { outcome: 'written', path };
+  const content = email.content;
+  const outcome = await writeOnce(
+    blob,
+    async (options) =>
+      Buffer.isBuffer(content)
+        ? blob.upload(content, content.length, { ...options, ...extra })
+        : blob.uploadStream(await content.stream(), 4 * 1024 * 1024, 2, { ...options, ...extra }),
+    ctx.runId,
+  );
+  return { outcome, path };
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ArchiverClient } from '../archiver/archiver-client';
+import type { BlockBlobClient } from '@azure/storage-blob';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
 import { hasStatus } from '../http/http-error';
@@ -30,7 +31,7 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
   try {
     header = readRawItemHeader(line);
   } catch (err) {
-    if (err instanceof BadRawItemError) return quarantine(ctx, line, sha256, `line-${sha256.slice(0, 16)}`, err.message);
+    if (err instanceof BadRawItemError) return quarantine(ctx, line, `line-${sha256.slice(0, 16)}`, err.message);
     throw err;
   }
 
@@ -45,32 +46,57 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
       });
     }
   } catch (err) {
-    if (err instanceof AttachmentIntegrityError) return quarantine(ctx, line, sha256, header.id, err.message);
+    if (err instanceof AttachmentIntegrityError) return quarantine(ctx, line, header.id, err.message);
     throw err;
   }
 
   const path = rawItemPath(ctx.connectorId, header.id, header.timestamp);
   const blob = ctx.storage.blob.getContainerClient(containers.rawItems).getBlockBlobClient(path);
+  const outcome = await writeOnce(
+    blob,
+    (options) =>
+      blob.upload(line, line.length, {
+        ...options,
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+        metadata: { connector: ctx.connectorId, runid: ctx.runId, sha256 },
+      }),
+    ctx.runId,
+  );
+  return { outcome, key: header.id, path };
+}
+
+/**
+ * Writes a blob once (If-None-Match: *). One already there counts as written when this run wrote
+ * it (an attempt that crashed before reporting it), else as present (stored before).
+ */
+export async function writeOnce(
+  blob: BlockBlobClient,
+  write: (options: { conditions: { ifNoneMatch: '*' } }) => Promise<unknown>,
+  runId: string,
+): Promise<'written' | 'present'> {
   try {
-    await blob.upload(line, line.length, {
-      conditions: { ifNoneMatch: '*' },
-      blobHTTPHeaders: { blobContentType: 'application/json' },
-      metadata: { connector: ctx.connectorId, runid: ctx.runId, sha256 },
-    });
-    return { outcome: 'written', key: header.id, path };
+    await write({ conditions: { ifNoneMatch: '*' } });
+    return 'written';
   } catch (err) {
     if (!hasStatus(err, 409)) throw err;
   }
-  // Already there: written by this run in an attempt that crashed before reporting it, or earlier.
   const properties = await blob.getProperties();
-  return { outcome: properties.metadata?.runid === ctx.runId ? 'written' : 'present', key: header.id, path };
+  return properties.metadata?.runid === runId ? 'written' : 'present';
 }
 
-async function quarantine(ctx: StoreContext, line: Buffer, sha256: string, key: string, reason: string): Promise<StoreOutcome> {
-  const path = quarantinePath(ctx.connectorId, ctx.runId, sha256);
-  const blob = ctx.storage.blob.getContainerClient(containers.rawQuarantine).getBlockBlobClient(path);
+/** Keeps bytes a source sent that cannot be used in raw-quarantine, with the reason; returns the container/path. */
+export async function keepInQuarantine(
+  storage: StorageClients,
+  ctx: { connectorId: string; runId: string },
+  bytes: Buffer,
+  reason: string,
+  extension = 'json',
+): Promise<string> {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const path = quarantinePath(ctx.connectorId, ctx.runId, sha256, extension);
+  const blob = storage.blob.getContainerClient(containers.rawQuarantine).getBlockBlobClient(path);
   try {
-    await blob.upload(line, line.length, {
+    await blob.upload(bytes, bytes.length, {
       conditions: { ifNoneMatch: '*' },
       blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
       metadata: { connector: ctx.connectorId, runid: ctx.runId, reason: percentEncode(reason).slice(0, 2000) },
@@ -78,5 +104,10 @@ async function quarantine(ctx: StoreContext, line: Buffer, sha256: string, key: 
   } catch (err) {
     if (!hasStatus(err, 409)) throw err;
   }
-  return { outcome: 'quarantined', key, path, reason };
+  return `${containers.rawQuarantine}/${path}`;
+}
+
+async function quarantine(ctx: StoreContext, line: Buffer, key: string, reason: string): Promise<StoreOutcome> {
+  const kept = await keepInQuarantine(ctx.storage, ctx, line, reason);
+  return { outcome: 'quarantined', key, path: kept.slice(containers.rawQuarantine.length + 1), reason };
 }

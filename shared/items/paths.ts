@@ -40,11 +40,7 @@ export function emlPathOf(rawPath: string): string {
   return rawPath.endsWith(EMAIL_SUFFIX) ? rawPath : rawPath.replace(/\.json$/, '') + EMAIL_SUFFIX;
 }
 
-/** Blob metadata is ASCII: names and ids from outside are stored percent-encoded. */
-export function encodeMetadata(value: string): string {
-  return encodeURIComponent(value).slice(0, 4096);
-}
-
+/** Blob metadata is ASCII: names and ids from outside are stored percent-encoded (text/percent-encode.ts). */
 export function decodeMetadata(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -53,6 +49,6 @@ export function decodeMetadata(value: string): string {
   }
 }
 
-export function quarantinePath(connectorId: string, runId: string, sha256: string): string {
-  return `${connectorId}/${runId}/${sha256}.json`;
+export function quarantinePath(connectorId: string, runId: string, sha256: string, extension = 'json'): string {
+  return `${connectorId}/${runId}/${sha256}.${extension}`;
 }

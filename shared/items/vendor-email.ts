@@ -49,8 +49,6 @@ export interface VendorEmail {
   participants: VendorParticipant[];
   /** Address entries of the participant headers that named neither a number nor an address. */
   unparsed: { header: string }[];
-  /** Header names of the original, for reports on layouts the rules do not cover. */
-  headerNames: string[];
 }
 
 /** Headers of ours a vendor email must not carry: the importer would read them as our provenance. */
@@ -90,8 +88,7 @@ export async function readVendorEmail(bytes: Buffer, rules: EmlRules): Promise<V
     };
     email = await PostalMime.parse(original, PARSE_OPTIONS);
   }
-  const names = email.headers.map((h) => h.key.toLowerCase());
-  if (names.some((n) => n.startsWith(OUR_HEADER_PREFIX))) {
+  if (email.headers.some((h) => h.key.toLowerCase().startsWith(OUR_HEADER_PREFIX))) {
     throw new BadVendorEmailError('spoofed-provenance', `it carries X-MobileArchive-* headers, which only this app writes`);
   }
 
@@ -122,7 +119,6 @@ export async function readVendorEmail(bytes: Buffer, rules: EmlRules): Promise<V
     date: date && !Number.isNaN(date.getTime()) ? date : null,
     participants,
     unparsed,
-    headerNames: headerNamesAsWritten(original),
   };
 }
 

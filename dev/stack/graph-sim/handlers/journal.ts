@@ -22,9 +22,10 @@ export function expireDeltaLinks(): void {
   epoch = newId('epoch');
 }
 
+/** The mailbox's next change number; after a restart it resumes above what the stored messages carry. */
 function nextSeq(mb: MailboxStore): number {
-  mb.seq = Math.max(mb.seq ?? 0, ...[...mb.messages.values()].map((m) => m.seq ?? 0)) + 1;
-  return mb.seq;
+  mb.seq ??= Math.max(0, ...[...mb.messages.values()].map((m) => m.seq ?? 0));
+  return ++mb.seq;
 }
 
 /** A message arriving by SMTP into the Inbox, its MIME kept for `$value`. */
