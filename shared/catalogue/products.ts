@@ -12,6 +12,14 @@ export interface ItemTypeDefinition {
   kind: ItemKind;
   /** Names the type in subjects and bodies, e.g. "Missed call" builds on "Call". */
   label: string;
+  /** The label starts with a brand ("WhatsApp call"), which keeps its capitals mid-sentence. */
+  brand?: true;
+}
+
+/** The label as it reads after a word: "Missed call", "Missed WhatsApp call", "Missed SMS". */
+export function labelInSentence(type: ItemTypeDefinition): string {
+  if (type.brand || /^[A-Z]{2}/.test(type.label)) return type.label;
+  return type.label.charAt(0).toLowerCase() + type.label.slice(1);
 }
 
 export interface ProductDefinition {
@@ -33,10 +41,10 @@ const calls: Record<string, ItemTypeDefinition> = {
 };
 
 const messenger = (app: string, prefix: string): Record<string, ItemTypeDefinition> => ({
-  [`${prefix}-message`]: { kind: 'message', label: `${app} message` },
-  [`${prefix}-call`]: { kind: 'call', label: `${app} call` },
-  [`${prefix}-file`]: { kind: 'file', label: `${app} file` },
-  [`${prefix}-deleted-message`]: { kind: 'deleted', label: `${app} deleted message` },
+  [`${prefix}-message`]: { kind: 'message', label: `${app} message`, brand: true },
+  [`${prefix}-call`]: { kind: 'call', label: `${app} call`, brand: true },
+  [`${prefix}-file`]: { kind: 'file', label: `${app} file`, brand: true },
+  [`${prefix}-deleted-message`]: { kind: 'deleted', label: `${app} deleted message`, brand: true },
 });
 
 export const products = [

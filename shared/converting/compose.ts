@@ -3,13 +3,16 @@
  * readable bodies and attachments. Nothing here writes bytes (shared/mime/ does); the scheme is
  * documented in docs/message-format.md.
  */
-import { escapeHtml } from '../text/html';
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../text/html';
 import type { ValidItem, Participant, RawAttachment } from '../items/raw-item';
 import { encodePathSegment, rawAttachmentPath } from '../items/paths';
 import { percentEncode } from '../text/percent-encode';
+import { labelInSentence } from '../catalogue/products';
 import type { Address, MessagePlan, PlannedAttachment } from '../mime/message-plan';
-import { AUDIT_HEADERS, senderIndex, SYNTHETIC_DOMAIN, syntheticAddress } from '../items/message-contract';
+import { AUDIT_HEADERS, SYNTHETIC_DOMAIN, syntheticAddress } from '../items/message-contract';
+import { formatDuration, formatSize, formatTime, isolatedText, joinRich, participantLabel, plain, type Rich } from './labels';
+import { perspectiveOf } from './perspective';
 
 export interface ComposeContext {
   connectorId: string;
@@ -19,8 +22,7 @@ export interface ComposeContext {
 
 /** A participant without an email gets a synthetic address (items/message-contract.ts). */
 function addressOf(p: Participant, connectorId: string): Address {
-  const label = p.name ? `${p.name} (${p.number})` : p.number;
-  return { name: label, address: p.email ?? syntheticAddress(p.number, connectorId), number: p.number };
+  return { name: participantLabel(p).text, address: p.email ?? syntheticAddress(p.number, connectorId), number: p.number };
 }
 
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest();
@@ -41,55 +43,28 @@ function threadIndexOf(connectorId: string, conversationId: string, itemId: stri
   return Buffer.concat([header, child]).toString('base64');
 }
 
-function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m ${String(rest).padStart(2, '0')}s` : `${m}m ${String(rest).padStart(2, '0')}s`;
-}
-
-function formatTime(iso: string | Date): string {
-  return new Date(iso)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d{3}Z$/, ' UTC');
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
 const SAFE_CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/i;
 
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
-}
+type Lead = Rich & { sourceText: boolean };
 
 export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePlan {
   const { item, product, itemType, timestamp } = valid;
   const { connectorId } = ctx;
+  const view = perspectiveOf(item);
+  const { sender, recipients, group } = view;
   const byNumber = new Map(item.participants.map((p) => [p.number, p]));
-  // readRawItem puts the sender among the participants.
-  const senderAt = senderIndex(
-    item.participants.map((p) => p.number),
-    item.from,
-  );
-  const sender = item.participants[senderAt];
-  const others = item.participants.filter((_, i) => i !== senderAt);
   const from = addressOf(sender, connectorId);
-  const to = others.map((p) => addressOf(p, connectorId));
-  const label = (p: Participant) => addressOf(p, connectorId).name;
+  const to = recipients.map((p) => addressOf(p, connectorId));
 
-  const group = item.conversation?.kind === 'group' || others.length > 1;
   const conversationId = item.conversation?.id ?? `direct:${[...item.participants.map((p) => p.number)].sort().join(',')}`;
-  // The other party of a direct conversation, seen from the archived user.
-  const counterpart = item.direction === 'outbound' ? (others[0] ?? sender) : sender;
-  const conversationLabel = group ? item.conversation?.name || `group of ${item.participants.length}` : label(counterpart);
-  const where = group ? `in ${conversationLabel}` : `with ${conversationLabel}`;
-  const toLabels = others.map(label).join(', ') || label(sender);
+  const groupLabel = isolatedText(item.conversation?.name?.trim() || `group of ${item.participants.length}`);
+  const fromLabel = participantLabel(sender);
+  const toLabel = joinRich(recipients.map(participantLabel), ', ');
+  // Both sides named ("from A to B", "from A in Group"): the same message goes to every mapped
+  // participant, so a subject must never present the mailbox's owner as the other party.
+  const fromTo = group
+    ? joinRich([plain('from'), fromLabel, plain('in'), groupLabel], ' ')
+    : joinRich([plain('from'), fromLabel, ...(recipients.length > 0 ? [plain('to'), toLabel] : [])], ' ');
 
   // Attachments: every one the item lists, images of picture messages shown inline.
   const attachments: PlannedAttachment[] = item.attachments.map((a: RawAttachment, i) => {
@@ -105,54 +80,103 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
       contentId: inline ? `att${i + 1}.${encodePathSegment(item.id)}@${SYNTHETIC_DOMAIN}` : undefined,
     };
   });
+  const filenameOf = (a: RawAttachment) => attachments[item.attachments.indexOf(a)].filename;
 
   const call = item.call;
-  const duration = call ? (call.durationSeconds ?? (call.end ? (Date.parse(call.end) - Date.parse(call.start)) / 1000 : 0)) : 0;
-  let subject: string;
+  const callLike = itemType.kind === 'call' || itemType.kind === 'recording' || itemType.kind === 'voicemail';
+  // The recording of a call or the message of a voicemail: named by the call, else the first audio.
+  const recording =
+    item.attachments.find((a) => call?.recordingAttachmentId && a.id === call.recordingAttachmentId) ??
+    (itemType.kind === 'recording' || itemType.kind === 'voicemail'
+      ? (item.attachments.find((a) => /^(audio|video)\//i.test(a.contentType ?? '')) ?? item.attachments[0])
+      : undefined);
+  const callSeconds = call ? (call.durationSeconds ?? (call.end ? (Date.parse(call.end) - Date.parse(call.start)) / 1000 : null)) : null;
+  // A voicemail's call was never answered (0 s): its length is the recording's.
+  const length = itemType.kind === 'voicemail' ? (recording?.durationSeconds ?? null) : (callSeconds ?? recording?.durationSeconds ?? null);
+  const withLength = length !== null ? `, ${formatDuration(length)}` : '';
+
+  let subject: Rich;
   switch (itemType.kind) {
     case 'call':
       subject =
-        call?.outcome === 'missed'
-          ? `Missed ${lowerFirst(itemType.label)} from ${label(sender)}`
-          : call?.outcome === 'rejected'
-            ? `Rejected ${lowerFirst(itemType.label)} from ${label(sender)}`
-            : `${itemType.label} from ${label(sender)} to ${toLabels}, ${formatDuration(duration)}`;
+        call?.outcome === 'missed' || call?.outcome === 'rejected'
+          ? joinRich([plain(`${call.outcome === 'missed' ? 'Missed' : 'Rejected'} ${labelInSentence(itemType)}`), fromTo], ' ')
+          : joinRich([plain(itemType.label), fromTo], ' ');
+      if (call?.outcome === 'answered') subject = joinRich([subject, plain(withLength)], '');
       break;
     case 'recording':
-      subject = `${itemType.label}: ${label(sender)} to ${toLabels}${call ? `, ${formatDuration(duration)}` : ''}`;
-      break;
     case 'voicemail':
-      subject = `${itemType.label} from ${label(sender)}`;
+      subject = joinRich([joinRich([plain(itemType.label), fromTo], ' '), plain(withLength)], '');
       break;
     case 'file':
-      subject = `${itemType.label} ${where}${attachments[0] ? `: ${attachments[0].filename}` : ''}`;
+      subject = joinRich([joinRich([plain(itemType.label), fromTo], ' '), plain(attachments[0] ? `: ${attachments[0].filename}` : '')], '');
       break;
     default:
-      subject = `${itemType.label} ${where}`;
+      subject = joinRich([plain(itemType.label), fromTo], ' ');
   }
 
-  // Readable bodies: the same facts as text and as HTML.
-  const facts: [string, string][] = [
-    ['Type', `${itemType.label} (${product.displayName})`],
-    ['Conversation', group ? `${conversationLabel} (group)` : conversationLabel],
-    ['From', label(sender)],
-    ['To', toLabels],
-    [itemType.kind === 'call' || itemType.kind === 'recording' || itemType.kind === 'voicemail' ? 'Time' : 'Sent', formatTime(timestamp)],
-  ];
-  if (item.direction) facts.push(['Direction', item.direction]);
-  facts.push(['Item ID', item.id]);
+  // What a reviewer reads first (and what Outlook's preview shows): the message, or the call.
+  let lead: Lead;
+  if (item.deleted) {
+    const by = item.deleted.deletedBy ? byNumber.get(item.deleted.deletedBy) : undefined;
+    const who = by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'an unknown participant');
+    const kept = item.deleted.originalText !== null ? `Original text:\n${item.deleted.originalText}` : 'The archiver did not keep the original text.';
+    const shown = item.text !== null ? `\n\nText as archived:\n${item.text}` : '';
+    lead = {
+      ...joinRich([plain('DELETED MESSAGE: deleted by'), who, plain(`at ${formatTime(item.deleted.deletedAt)}.\n\n${kept}${shown}`)], ' '),
+      sourceText: false,
+    };
+  } else if (item.text !== null) {
+    lead = { ...plain(item.text), sourceText: true };
+  } else if (callLike) {
+    const at = plain(`at ${formatTime(call?.start ?? timestamp)}.`);
+    const attached = recording ? plain(`\nThe recording is attached: ${filenameOf(recording)}`) : plain('');
+    lead = { ...joinRich([joinRich([subject, at], ' '), attached], ''), sourceText: false };
+  } else if (attachments.length > 0) {
+    lead = { ...plain(`${attachments.length === 1 ? 'Attachment' : 'Attachments'}: ${attachments.map((a) => a.filename).join(', ')}`), sourceText: false };
+  } else {
+    lead = { ...plain('The archiver recorded no text for this item.'), sourceText: false };
+  }
 
-  const sections: { title: string; lines: [string, string][]; text?: string }[] = [];
+  const placed = callLike ? 'placed' : 'sent';
+  const facts: [string, Rich][] = [
+    ['Type', plain(`${itemType.label} (${product.displayName})`)],
+    ['Archived line', view.archivedLine ? participantLabel(view.archivedLine) : plain('not named by the archiver')],
+    [
+      'Direction',
+      plain(
+        view.direction === null
+          ? 'not stated by the archiver'
+          : view.direction === 'outbound'
+            ? `outbound (${placed} by the archived line)`
+            : 'inbound (received by the archived line)',
+      ),
+    ],
+    ['Conversation', group ? joinRich([groupLabel, plain(`(group of ${item.participants.length})`)], ' ') : plain('direct')],
+    ['From', fromLabel],
+    ['To', recipients.length > 0 ? toLabel : plain('-')],
+    [callLike ? 'Time' : 'Sent', plain(formatTime(timestamp))],
+    ['Item ID', plain(item.id)],
+  ];
+
+  const sections: { title: string; lines: [string, Rich][]; text?: string }[] = [];
   if (call) {
-    const lines: [string, string][] = [
-      ['Direction', item.direction ?? 'unknown'],
-      ['Start', formatTime(call.start)],
-      ['End', call.end ? formatTime(call.end) : '-'],
-      ['Duration', formatDuration(duration)],
-      ['Outcome', call.outcome],
+    const lines: [string, Rich][] = [
+      ['Start', plain(formatTime(call.start))],
+      ['End', plain(call.end ? formatTime(call.end) : '-')],
+      [
+        'Duration',
+        plain(call.outcome === 'answered' && callSeconds !== null ? formatDuration(callSeconds) : call.outcome === 'answered' ? '-' : 'not connected'),
+      ],
+      ['Outcome', plain(call.outcome)],
     ];
-    const recording = item.attachments.find((a) => a.id === call.recordingAttachmentId);
-    if (recording) lines.push(['Recording', recording.name ?? recording.id]);
+    if (recording) {
+      lines.push([itemType.kind === 'voicemail' ? 'Voicemail' : 'Recording', plain(filenameOf(recording))]);
+      lines.push([
+        itemType.kind === 'voicemail' ? 'Voicemail length' : 'Recording length',
+        plain(recording.durationSeconds !== null ? formatDuration(recording.durationSeconds) : 'not stated by the archiver'),
+      ]);
+    }
     sections.push({ title: itemType.kind === 'voicemail' ? 'Call (voicemail left)' : 'Call', lines });
   }
   if (item.deleted) {
@@ -160,42 +184,41 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     sections.push({
       title: 'DELETED MESSAGE',
       lines: [
-        ['Deleted at', formatTime(item.deleted.deletedAt)],
-        ['Deleted by', by ? label(by) : (item.deleted.deletedBy ?? 'unknown')],
+        ['Deleted at', plain(formatTime(item.deleted.deletedAt))],
+        ['Deleted by', by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'unknown')],
+        ['Original text', plain(item.deleted.originalText !== null ? 'shown above' : 'not kept by the archiver')],
       ],
-      text: item.deleted.originalText !== null ? `Original text:\n${item.deleted.originalText}` : 'The archiver did not keep the original text.',
     });
   }
   if (item.edited) {
     sections.push({
       title: 'EDITED MESSAGE',
-      lines: [['Edited at', formatTime(item.edited.editedAt)]],
+      lines: [['Edited at', plain(formatTime(item.edited.editedAt))]],
       text: item.edited.previousText !== null ? `Text before the edit:\n${item.edited.previousText}` : 'The archiver did not keep the text before the edit.',
     });
   }
   if (attachments.length > 0) {
     sections.push({
       title: 'Attachments',
-      lines: attachments.map((a) => [a.filename, `${a.contentType}, ${formatSize(a.size)}, SHA-256 ${a.sha256}`]),
+      lines: attachments.map((a) => [a.filename, plain(`${a.contentType}, ${formatSize(a.size)}, SHA-256 ${a.sha256}`)]),
     });
   }
 
   const textBody = [
-    ...facts.map(([k, v]) => `${k}: ${v}`),
+    lead.text,
     '',
-    ...(item.text !== null ? [item.text, ''] : []),
-    ...sections.flatMap((s) => [`--- ${s.title} ---`, ...s.lines.map(([k, v]) => `${k}: ${v}`), ...(s.text ? [s.text] : []), '']),
+    ...facts.map(([k, v]) => `${k}: ${v.text}`),
+    '',
+    ...sections.flatMap((s) => [`--- ${s.title} ---`, ...s.lines.map(([k, v]) => `${k}: ${v.text}`), ...(s.text ? [s.text] : []), '']),
   ].join('\n');
 
-  const table = (rows: [string, string][]) =>
-    `<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(k)}</th><td style="padding:2px 0">${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+  const table = (rows: [string, Rich][]) =>
+    `<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(k)}</th><td style="padding:2px 0">${v.html}</td></tr>`).join('')}</table>`;
   const html = [
-    '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Arial,sans-serif;font-size:14px">',
-    table(facts),
-    item.text !== null
-      ? `<div dir="auto" style="white-space:pre-wrap;margin:12px 0;padding:8px;border-left:3px solid #888">${escapeHtml(item.text)}</div>`
-      : '',
+    '<!DOCTYPE html><html lang="en" dir="ltr"><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Arial,sans-serif;font-size:14px">',
+    `<div${lead.sourceText ? ' dir="auto"' : ''} style="white-space:pre-wrap;margin:0 0 12px;padding:8px;border-left:3px solid #888">${lead.html}</div>`,
     ...attachments.filter((a) => a.inline).map((a) => `<p><img src="cid:${a.contentId}" alt="${escapeHtml(a.filename)}" style="max-width:480px"></p>`),
+    table(facts),
     ...sections.map(
       (s) =>
         `<h3 style="margin:12px 0 4px">${escapeHtml(s.title)}</h3>${table(s.lines)}${s.text ? `<div dir="auto" style="white-space:pre-wrap;margin:8px 0">${escapeHtml(s.text)}</div>` : ''}`,
@@ -211,7 +234,8 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     [H.itemType, item.type],
     [H.itemId, enc(item.id)],
     [H.timestamp, timestamp.toISOString()],
-    [H.direction, item.direction ?? 'unknown'],
+    [H.direction, view.direction ?? 'unknown'],
+    [H.archivedLine, view.archivedLine?.number ?? 'unknown'],
     [H.sender, sender.number],
     [H.participants, item.participants.map((p) => p.number).join(', ')],
     [H.conversationId, enc(conversationId)],
@@ -219,13 +243,15 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     [H.rawSha256, ctx.rawSha256],
   ];
 
+  // A direct conversation's topic names both sides in a fixed order, so both directions thread together.
+  const bothSides = [...item.participants].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0)).map((p) => participantLabel(p).text);
   return {
     date: timestamp,
     messageId: messageIdOf(connectorId, item.id),
-    subject,
+    subject: subject.text,
     from,
     to,
-    threadTopic: group ? conversationLabel : `${itemType.label.split(' ')[0]} ${conversationLabel}`,
+    threadTopic: group ? groupLabel.text : `${itemType.label.split(' ')[0]} ${bothSides.join(' and ')}`,
     threadIndex: threadIndexOf(connectorId, conversationId, item.id),
     references: `<conv-${hash('conversation', connectorId, conversationId).subarray(0, 12).toString('hex')}.${connectorId}@${SYNTHETIC_DOMAIN}>`,
     auditHeaders,

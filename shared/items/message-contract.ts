@@ -22,6 +22,7 @@ export const AUDIT_HEADERS = {
   itemId: 'X-MobileArchive-Item-Id',
   timestamp: 'X-MobileArchive-Timestamp',
   direction: 'X-MobileArchive-Direction',
+  archivedLine: 'X-MobileArchive-Archived-Line',
   sender: 'X-MobileArchive-Sender',
   participants: 'X-MobileArchive-Participants',
   conversationId: 'X-MobileArchive-Conversation-Id',

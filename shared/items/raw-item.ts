@@ -47,6 +47,13 @@ const attachment = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')
     .transform((v) => v.toLowerCase()),
+  /** Length of an audio or video attachment (a recording, a voicemail), as the archiver measured it. */
+  durationSeconds: z
+    .number()
+    .nonnegative()
+    .max(7 * 86400)
+    .nullish()
+    .transform((v) => v ?? null),
 });
 
 const rawItemSchema = z.object({
@@ -55,6 +62,8 @@ const rawItemSchema = z.object({
   type: z.string(),
   timestamp: instant,
   archivedAt: instant.nullish(),
+  /** The archived (registered) line the item was captured on; direction is relative to it. */
+  archivedLine: phoneNumber.nullish().transform((v) => v ?? null),
   direction: z
     .enum(['inbound', 'outbound'])
     .nullish()
@@ -134,6 +143,17 @@ function checkAttachmentIds(attachments: readonly RawAttachment[]): void {
   }
 }
 
+/** The archived line takes part in the conversation, and direction says whether it sent the item. */
+function checkArchivedLine(item: RawItem): void {
+  const line = item.archivedLine;
+  if (line === null) return;
+  if (!item.participants.some((p) => p.number === line)) throw new BadRawItemError('archivedLine is not one of the participants');
+  const sent = line === item.from;
+  if (item.direction !== null && (item.direction === 'outbound') !== sent) {
+    throw new BadRawItemError(`direction is ${item.direction}, but the archived line ${sent ? 'is' : 'is not'} the sender`);
+  }
+}
+
 export interface RawItemHeader {
   id: string;
   timestamp: Date;
@@ -164,5 +184,6 @@ export function readRawItem(bytes: Buffer, expectedProduct: string, now: Date = 
     // The sender is a participant even when the archiver lists only the others.
     item.participants.unshift({ number: item.from, name: null, email: null });
   }
+  checkArchivedLine(item);
   return { item, product, itemType, timestamp };
 }

@@ -34,22 +34,43 @@ export function bodyText(text: string): string {
 
 const ENCODED_WORD_MAX_BYTES = 45; // "=?UTF-8?B?" + 60 base64 chars + "?=" = 72 <= 75 (RFC 2047 §2)
 
-/** RFC 2047 B encoded-words, each at most 75 characters, never splitting a character. */
-export function encodedWords(text: string): string[] {
+/** How many UTF-8 bytes one B encoded-word can carry in `room` characters (at least one character's worth). */
+export function encodedWordBytesFor(room: number): number {
+  return Math.max(4, Math.min(ENCODED_WORD_MAX_BYTES, Math.floor((room - 12) / 4) * 3));
+}
+
+/**
+ * RFC 2047 B encoded-words, each at most 75 characters, never splitting a character, and split
+ * only at spaces (each space stays inside the word before it, as whitespace between encoded-words
+ * is dropped by decoders, RFC 2047 §6.2), so a phone number or a name's word is never cut in two
+ * for an indexer. Only a single word longer than an encoded-word can hold is split, at characters.
+ * `firstBytes` is the budget of the first word, to fit the rest of a header's first line.
+ */
+export function encodedWords(text: string, firstBytes = ENCODED_WORD_MAX_BYTES): string[] {
   const words: string[] = [];
-  let chunk: Buffer[] = [];
-  let size = 0;
+  let chunk = '';
+  let limit = firstBytes;
+  const size = (s: string) => Buffer.byteLength(s, 'utf8');
   const flush = () => {
-    if (size === 0) return;
-    words.push(`=?UTF-8?B?${Buffer.concat(chunk).toString('base64')}?=`);
-    chunk = [];
-    size = 0;
+    if (chunk === '') return;
+    words.push(`=?UTF-8?B?${Buffer.from(chunk, 'utf8').toString('base64')}?=`);
+    chunk = '';
+    limit = ENCODED_WORD_MAX_BYTES;
   };
-  for (const ch of wellFormed(text)) {
-    const bytes = Buffer.from(ch, 'utf8');
-    if (size + bytes.length > ENCODED_WORD_MAX_BYTES) flush();
-    chunk.push(bytes);
-    size += bytes.length;
+  for (const piece of wellFormed(text).match(/ +|[^ ]+ */g) ?? []) {
+    if (size(chunk + piece) <= limit) {
+      chunk += piece;
+      continue;
+    }
+    flush();
+    if (size(piece) <= limit) {
+      chunk = piece;
+      continue;
+    }
+    for (const ch of piece) {
+      if (size(chunk + ch) > limit) flush();
+      chunk += ch;
+    }
   }
   flush();
   return words;
@@ -60,29 +81,32 @@ function isPlainText(text: string): boolean {
   return /^[\x20-\x7e]*$/.test(text) && !text.includes('=?') && text.split(' ').every((w) => w.length <= 60);
 }
 
-/** Tokens of an unstructured header value (Subject, Thread-Topic, X- text). */
-export function unstructured(value: string): string[] {
+/** Characters left on a header's first line after `Name: `. */
+const firstLineRoom = (headerName: string) => FOLD_AT - headerName.length - 2;
+
+/** Tokens of an unstructured header value (Subject, Thread-Topic, X- text); the first fits `headerName`'s first line. */
+export function unstructured(value: string, headerName = ''): string[] {
   const text = oneLine(value);
   if (text === '') return [];
-  return isPlainText(text) ? text.split(' ') : encodedWords(text);
+  return isPlainText(text) ? text.split(' ') : encodedWords(text, encodedWordBytesFor(firstLineRoom(headerName)));
 }
 
 /** Tokens of one mailbox: display name (plain, quoted or encoded) and <address>. */
-export function mailbox(name: string | undefined, address: string): string[] {
+export function mailbox(name: string | undefined, address: string, headerName = ''): string[] {
   if (!isAddressable(address)) throw new Error(`not a usable address: ${JSON.stringify(address)}`);
   const display = oneLine(name ?? '');
   const angle = `<${address}>`;
   if (display === '') return [angle];
   if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(display) && isPlainText(display)) return [...display.split(' '), angle];
   if (isPlainText(display) && display.length <= 60) return [`"${display.replace(/(["\\])/g, '\\$1')}"`, angle];
-  return [...encodedWords(display), angle];
+  return [...encodedWords(display, encodedWordBytesFor(firstLineRoom(headerName))), angle];
 }
 
 /** Tokens of an address list: mailboxes separated by commas. */
-export function addressList(mailboxes: { name?: string; address: string }[]): string[] {
+export function addressList(mailboxes: { name?: string; address: string }[], headerName = ''): string[] {
   const tokens: string[] = [];
   mailboxes.forEach((m, i) => {
-    const t = mailbox(m.name, m.address);
+    const t = mailbox(m.name, m.address, i === 0 ? headerName : '');
     if (i < mailboxes.length - 1) t[t.length - 1] += ',';
     tokens.push(...t);
   });
@@ -115,8 +139,23 @@ export function fold(headerName: string, tokens: string[]): string {
 const ATTR_CHAR = /[A-Za-z0-9!#$&+\-.^_`|~]/;
 
 /**
- * A MIME parameter (RFC 2045 / RFC 2231). Short, safe ASCII stays `name="value"`; anything else
- * becomes percent-encoded UTF-8 in continuations `name*0*=UTF-8''...; name*1*=...`.
+ * An ASCII stand-in for a parameter value, for readers that do not know RFC 2231: accents dropped,
+ * other non-ASCII characters as `_`, quotes and backslashes escaped, at most 60 characters (the end
+ * kept, for the file extension).
+ */
+function asciiFallback(text: string): string {
+  let ascii = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^\x20-\x7e]/g, '_');
+  if (ascii.length > 60) ascii = `${ascii.slice(0, 30)}_${ascii.slice(-29)}`;
+  return ascii.replace(/(["\\])/g, '\\$1');
+}
+
+/**
+ * A MIME parameter (RFC 2045 / RFC 2231). Short, safe ASCII stays `name="value"`; anything else is
+ * given twice: an ASCII `name="..."` for readers that only know RFC 2045, then percent-encoded UTF-8
+ * in continuations `name*0*=UTF-8''...; name*1*=...`, which RFC 2231 readers prefer (RFC 6266 §4.3).
  */
 export function mimeParameter(name: string, value: string): string[] {
   const text = oneLine(value);
@@ -134,7 +173,7 @@ export function mimeParameter(name: string, value: string): string[] {
     current += piece;
   }
   sections.push(current);
-  return sections.map((s, i) => `${name}*${i}*=${s}`);
+  return [`${name}="${asciiFallback(text)}"`, ...sections.map((s, i) => `${name}*${i}*=${s}`)];
 }
 
 /** A header value of the form `type; param; param`, folded. */
@@ -178,9 +217,18 @@ export class Base64LineEncoder extends Transform {
   }
 }
 
-/** Quoted-printable of a text body: UTF-8, CRLF line breaks, soft breaks within 76 characters. */
+/**
+ * Quoted-printable of a text body: UTF-8, CRLF line breaks, soft breaks within 76 characters. A
+ * line that would start with `-` starts with `=2D` instead, so no text, wherever the soft breaks
+ * fall, can make a line a MIME parser takes for a boundary; `From ` at a line start is `=46rom ` so
+ * mbox tools do not mangle it (RFC 2049 §3, items 8 and 9).
+ */
 export function quotedPrintable(text: string): string {
-  return qpWrap(qpEncode(Buffer.from(bodyText(text), 'utf8')), 76);
+  // Wrapped at 74 so that the 2 characters a leading `=2D` adds keep every line within 76.
+  const lines = qpWrap(qpEncode(Buffer.from(bodyText(text), 'utf8')), 74)
+    .split(CRLF)
+    .map((line) => (line.startsWith('-') ? `=2D${line.slice(1)}` : line.startsWith('From ') ? `=46${line.slice(1)}` : line));
+  return lines.join(CRLF);
 }
 
 /** RFC 5322 date-time in UTC, e.g. "Fri, 20 Nov 2026 09:14:03 +0000". */

@@ -1,7 +1,7 @@
 /**
  * Renders a message plan with mimetext, wrapped so that what comes out is valid whatever the
  * input. mimetext decides the MIME tree (alternative / related / mixed) and writes the skeleton;
- * we give it CRLF line endings, deterministic boundaries, our own header encoders (its defaults
+ * we give it CRLF line endings, boundaries drawn from a hash of the whole message, our own header encoders (its defaults
  * use one unfolded encoded-word per value, unescaped file names, a random Message-ID and the
  * current Date), and, where an attachment's body goes, a placeholder: the serializer streams the
  * body there, so an attachment of any size never sits in memory.
@@ -32,8 +32,11 @@ function auditTokens(value: string): string[] {
 
 export function renderSkeleton(plan: MessagePlan): Segment[] {
   const msg = new MIMEMessage(envctx);
-  // Boundaries from the message's identity: the same item always renders the same bytes.
-  const seed = createHash('sha256').update(plan.messageId).digest('hex');
+  // Boundaries from a hash of everything the message says: the same item always renders the same
+  // bytes, and no item can carry its own boundary (its text would have to contain the hash of
+  // itself). Quoted-printable never starts a line with "-" and base64 has no "-" at all, so no
+  // encoded part can hold a delimiter line in any case; boundaryCollision() checks that it did not.
+  const seed = createHash('sha256').update(JSON.stringify(plan)).digest('hex');
   msg.boundaries = { mixed: `mixed_${seed.slice(0, 24)}`, alt: `alt_${seed.slice(24, 48)}`, related: `rel_${seed.slice(40, 64)}` };
 
   // mimetext drops the text/plain part when there are inline images; every structure here keeps
@@ -50,10 +53,17 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
   };
 
   const field = (name: string) => msg.headers.fields.find((f) => f.name === name)!;
-  field('Subject').dump = (v) => fold('Subject', unstructured(v as string));
-  field('From').dump = (v) => fold('From', mailbox((v as Mailbox).name, (v as Mailbox).addr));
+  field('Subject').dump = (v) => fold('Subject', unstructured(v as string, 'Subject'));
+  field('From').dump = (v) => fold('From', mailbox((v as Mailbox).name, (v as Mailbox).addr, 'From'));
   for (const name of ['To', 'Cc']) {
-    field(name).dump = (v) => fold(name, addressList((Array.isArray(v) ? v : [v as Mailbox]).map((m) => ({ name: m.name, address: m.addr }))));
+    field(name).dump = (v) =>
+      fold(
+        name,
+        addressList(
+          (Array.isArray(v) ? v : [v as Mailbox]).map((m) => ({ name: m.name, address: m.addr })),
+          name,
+        ),
+      );
   }
 
   msg.setHeader('Date', rfc5322Date(plan.date));
@@ -67,7 +77,7 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
   msg.setSubject(plan.subject);
   msg.setHeader('In-Reply-To', plan.references);
   msg.setHeader('References', plan.references);
-  msg.setHeader('Thread-Topic', fold('Thread-Topic', unstructured(plan.threadTopic)));
+  msg.setHeader('Thread-Topic', fold('Thread-Topic', unstructured(plan.threadTopic, 'Thread-Topic')));
   msg.setHeader('Thread-Index', plan.threadIndex);
   for (const [name, value] of plan.auditHeaders) msg.setHeader(name, fold(name, auditTokens(value)));
 
@@ -92,6 +102,8 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
   });
 
   const raw = `${msg.asRaw()}${CRLF}`;
+  const collision = boundaryCollision(raw, Object.values(msg.boundaries));
+  if (collision) throw new Error(`rendered message ${plan.messageId}: ${collision}`);
   const segments: Segment[] = [];
   let rest = raw;
   plan.attachments.forEach((_, i) => {
@@ -101,4 +113,20 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
   });
   segments.push({ text: rest });
   return segments;
+}
+
+/**
+ * Checks a rendered skeleton the way a MIME parser reads it: every line that starts with `--` and
+ * a boundary in use must be a delimiter mimetext wrote (one per part, and one close per multipart).
+ * Returns what is wrong, or null.
+ */
+export function boundaryCollision(raw: string, boundaries: readonly string[]): string | null {
+  const declared = [...raw.matchAll(/boundary="?([^";\s]+)"?/gi)].map((m) => m[1]);
+  for (const b of boundaries.filter((x) => declared.includes(x))) {
+    const lines = raw.split(CRLF).filter((l) => l.startsWith(`--${b}`));
+    const closes = lines.filter((l) => l === `--${b}--`).length;
+    if (closes !== 1 || lines.some((l) => l !== `--${b}` && l !== `--${b}--`)) return `a line of content looks like the boundary ${b}`;
+    if (lines[lines.length - 1] !== `--${b}--`) return `content after the closing boundary ${b}`;
+  }
+  return null;
 }

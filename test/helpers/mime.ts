@@ -71,6 +71,19 @@ export function assertStandardMessage(eml: Buffer): void {
   }
 }
 
+/** The physical lines (first line and folds) of these top-level headers. */
+export function headerLines(eml: Buffer, names: readonly string[]): string[] {
+  const lines = eml.toString('ascii').split('\r\n\r\n')[0].split('\r\n');
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const out: string[] = [];
+  let current = false;
+  for (const line of lines) {
+    if (!/^[ \t]/.test(line)) current = wanted.has(line.slice(0, line.indexOf(':')).toLowerCase());
+    if (current) out.push(line);
+  }
+  return out;
+}
+
 export const sha256 = (b: Uint8Array | ArrayBuffer | string) =>
   createHash('sha256')
     .update(typeof b === 'string' ? b : Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b))

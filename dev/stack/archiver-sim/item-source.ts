@@ -4,7 +4,7 @@
  * so any window of any length can be listed, and the same window always lists the same items.
  */
 import { employees, externalContacts, groupNames, texts, type Person } from './directory';
-import { mediaSha256, mediaSize, wavSizeForSeconds, csv, type MediaSpec } from './media';
+import { mediaSha256, mediaSize, wavSeconds, wavSizeForSeconds, csv, type MediaSpec } from './media';
 import { Random } from './random';
 
 export interface SimAttachment {
@@ -13,6 +13,8 @@ export interface SimAttachment {
   contentType: string;
   size: number;
   sha256: string;
+  /** Length of a WAV recording, as an archiver states it. */
+  durationSeconds: number | null;
   spec: MediaSpec;
 }
 
@@ -153,7 +155,8 @@ export class SeededItemSource implements ItemSource {
     const timestamp = new Date(archivedAt.getTime() - rng.int(1, 30) * 1000);
     const attachments: SimAttachment[] = [];
     const attach = async (name: string, contentType: string, spec: MediaSpec) => {
-      attachments.push({ id: `${id}-a${attachments.length + 1}`, name, contentType, size: spec.size, sha256: await mediaSha256(spec), spec });
+      const durationSeconds = spec.kind === 'wav' ? wavSeconds(spec.size) : null;
+      attachments.push({ id: `${id}-a${attachments.length + 1}`, name, contentType, size: spec.size, sha256: await mediaSha256(spec), durationSeconds, spec });
     };
     const wav = (seconds: number) => ({
       kind: 'wav' as const,
@@ -239,12 +242,20 @@ export class SeededItemSource implements ItemSource {
       type,
       timestamp: timestamp.toISOString(),
       archivedAt: archivedAt.toISOString(),
+      archivedLine: owner.number,
       direction: from === owner ? 'outbound' : 'inbound',
       conversation: { id: conversation.id, name: conversation.name, kind: conversation.kind },
       from: from.number,
       participants: conversation.members.map((p) => ({ number: p.number, name: p.name, email: p.email })),
       text,
-      attachments: attachments.map(({ id: aid, name, contentType, size, sha256 }) => ({ id: aid, name, contentType, size, sha256 })),
+      attachments: attachments.map(({ id: aid, name, contentType, size, sha256, durationSeconds }) => ({
+        id: aid,
+        name,
+        contentType,
+        size,
+        sha256,
+        ...(durationSeconds !== null ? { durationSeconds } : {}),
+      })),
       call,
       deleted,
       edited,

@@ -59,6 +59,11 @@ export function wavSizeForSeconds(seconds: number): number {
   return WAV_HEADER + seconds * SAMPLE_RATE * 2;
 }
 
+/** The length of a WAV of `size` bytes, to the millisecond. */
+export function wavSeconds(size: number): number {
+  return Math.round(((size - WAV_HEADER) / (SAMPLE_RATE * 2)) * 1000) / 1000;
+}
+
 function wavHeader(size: number): Buffer {
   const data = size - WAV_HEADER;
   const h = Buffer.alloc(WAV_HEADER);

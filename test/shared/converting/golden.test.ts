@@ -66,9 +66,9 @@ describe('converter golden messages (one per item type of the seed products)', (
   it('marks deleted messages and shows calls as a readable table', async () => {
     const deleted = await renderFixture(fixtureItems.find((f) => f.raw.type === 'whatsapp-deleted-message')!);
     const text = (await PostalMime.parse(deleted.eml)).text!;
-    assert.match(text, /--- DELETED MESSAGE ---\r?\nDeleted at: 2026-11-20 09:20:00 UTC\r?\nDeleted by: Olivia Bennett \(\+447700900101\)/);
+    assert.match(text, /--- DELETED MESSAGE ---\r?\nDeleted at: 2026-11-20 09:20:00.000 UTC\r?\nDeleted by: Olivia Bennett \(\+447700900101\)/);
     const missed = await renderFixture(fixtureItems.find((f) => f.raw.type === 'voice-call-log' && f.product === 'enterprise-number')!);
-    assert.equal(missed.plan.subject, 'Missed call from +33639980150');
+    assert.equal(missed.plan.subject, 'Missed call from +33639980150 to Olivia Bennett (+447700900101)');
     assert.match((await PostalMime.parse(missed.eml)).html!, /<th[^>]*>Outcome<\/th><td[^>]*>missed<\/td>/);
   });
 });
