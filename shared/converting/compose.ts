@@ -47,6 +47,18 @@ const SAFE_CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/i;
 
 type Lead = Rich & { sourceText: boolean };
 
+/**
+ * Text from the source as HTML, one element per line with its own direction (`dir="auto"`), as a
+ * plain-text reader treats each line as a paragraph (UAX #9 P1): an Arabic line reads right to left
+ * without turning the Chinese line under it around.
+ */
+function paragraphs(text: string): string {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => (line === '' ? '<div><br></div>' : `<div dir="auto">${escapeHtml(line)}</div>`))
+    .join('');
+}
+
 export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePlan {
   const { item, product, itemType, timestamp } = valid;
   const { connectorId } = ctx;
@@ -122,10 +134,9 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     const who = by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'an unknown participant');
     const kept = item.deleted.originalText !== null ? `Original text:\n${item.deleted.originalText}` : 'The archiver did not keep the original text.';
     const shown = item.text !== null ? `\n\nText as archived:\n${item.text}` : '';
-    lead = {
-      ...joinRich([plain('DELETED MESSAGE: deleted by'), who, plain(`at ${formatTime(item.deleted.deletedAt)}.\n\n${kept}${shown}`)], ' '),
-      sourceText: false,
-    };
+    const statement = joinRich([plain('DELETED MESSAGE: deleted by'), who, plain(`at ${formatTime(item.deleted.deletedAt)}.`)], ' ');
+    const body = `${kept}${shown}`;
+    lead = { text: `${statement.text}\n\n${body}`, html: `<div>${statement.html}</div><div><br></div>${paragraphs(body)}`, sourceText: false };
   } else if (item.text !== null) {
     lead = { ...plain(item.text), sourceText: true };
   } else if (callLike) {
@@ -216,12 +227,12 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     `<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(k)}</th><td style="padding:2px 0">${v.html}</td></tr>`).join('')}</table>`;
   const html = [
     '<!DOCTYPE html><html lang="en" dir="ltr"><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Arial,sans-serif;font-size:14px">',
-    `<div${lead.sourceText ? ' dir="auto"' : ''} style="white-space:pre-wrap;margin:0 0 12px;padding:8px;border-left:3px solid #888">${lead.html}</div>`,
+    `<div style="white-space:pre-wrap;margin:0 0 12px;padding:8px;border-left:3px solid #888">${lead.sourceText ? paragraphs(lead.text) : lead.html}</div>`,
     ...attachments.filter((a) => a.inline).map((a) => `<p><img src="cid:${a.contentId}" alt="${escapeHtml(a.filename)}" style="max-width:480px"></p>`),
     table(facts),
     ...sections.map(
       (s) =>
-        `<h3 style="margin:12px 0 4px">${escapeHtml(s.title)}</h3>${table(s.lines)}${s.text ? `<div dir="auto" style="white-space:pre-wrap;margin:8px 0">${escapeHtml(s.text)}</div>` : ''}`,
+        `<h3 style="margin:12px 0 4px">${escapeHtml(s.title)}</h3>${table(s.lines)}${s.text ? `<div style="white-space:pre-wrap;margin:8px 0">${paragraphs(s.text)}</div>` : ''}`,
     ),
     '</body></html>',
   ].join('\n');

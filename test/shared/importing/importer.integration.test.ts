@@ -53,7 +53,7 @@ describe('importer (Azurite + Graph simulator)', () => {
       assert.equal(more.length, 0, `one copy in ${upn}`);
       assert.equal(m.isDraft, false);
       assert.equal(m.receivedDateTime, '2026-11-20T09:14:03.000Z');
-      assert.equal(m.subject, 'Chat message in Rates desk');
+      assert.equal(m.subject, 'Chat message from Olivia Bennett (+447700900101) in Rates desk');
       assert.equal(m.internetMessageId, `<${chat.raw.id}.enterprise@mobile-archive.invalid>`);
     }
     // Delivered again (at-least-once queue): nothing new anywhere.
