@@ -99,9 +99,19 @@ export interface BuiltPayload {
   omitted: KeyedAttachment[];
 }
 
+/**
+ * The item's time to the millisecond: RFC 5322's Date has whole seconds, so X-MobileArchive-Timestamp
+ * gives the milliseconds when it names the same second (items a second apart keep their order).
+ */
+function itemTime(message: ItemMessage, header: (name: string) => string | undefined): string {
+  const precise = Date.parse(header(AUDIT_HEADERS.timestamp) ?? '');
+  const second = Math.floor(message.date.getTime() / 1000);
+  return !Number.isNaN(precise) && Math.floor(precise / 1000) === second ? new Date(precise).toISOString() : message.date.toISOString();
+}
+
 export function messagePayload(message: ItemMessage, o: PayloadOptions): BuiltPayload {
-  const when = message.date.toISOString();
   const header = (name: string) => message.headers.get(name.toLowerCase())?.replace(/\s+/g, ' ').trim();
+  const when = itemTime(message, header);
   const recipient = (a: { name: string; address: string }) => ({ emailAddress: { name: a.name, address: a.address } });
   const all = attachmentsOf(message);
   const html = message.html || `<pre>${escapeHtml(message.text)}</pre>`;

@@ -64,6 +64,16 @@ describe('importer (Azurite + Graph simulator)', () => {
     assert.ok((summary?.connectors[0].imported ?? 0) >= 3);
   });
 
+  it('keeps the milliseconds of the item time in the mailbox copy (Date has whole seconds only)', async () => {
+    const sms = item('sms', (raw) => {
+      raw.timestamp = '2026-11-20T09:14:03.120Z';
+    });
+    const job = await convertFixture(f, sms);
+    await runImport(f, job);
+    const [m] = copiesOf(f, OLIVIA, sms.raw.id);
+    assert.equal(m.receivedDateTime, '2026-11-20T09:14:03.120Z');
+  });
+
   it('keeps an item that maps to nobody, with reasons, and imports it after the mapping is fixed and it is re-driven', async () => {
     const external = item('sms', (raw) => {
       raw.from = '+12025550150';
