@@ -14,7 +14,7 @@ import { rawItemPath } from '../../shared/items/paths';
 import { composeMessage } from '../../shared/converting/compose';
 import type { MessagePlan } from '../../shared/mime/message-plan';
 import { renderSkeleton } from '../../shared/mime/render';
-import { serializeMessage } from '../../shared/mime/serialize';
+import { serializeMessage, type AttachmentSource } from '../../shared/mime/serialize';
 
 export interface GalleryAttachment {
   id: string;
@@ -158,12 +158,17 @@ export async function convertSample(sample: GalleryItem): Promise<ConvertedSampl
     })),
   );
   const line = Buffer.from(JSON.stringify({ ...sample.raw, attachments }), 'utf8');
-  const valid = readRawItem(line, sample.product, new Date('2026-11-21T00:00:00Z'));
+  return convertLine(line, sample.product, sample.connectorId, (i) => Promise.resolve(mediaStream(sample.attachments[i].spec)));
+}
+
+/** One raw item line through the converter's own steps, with the context the converter gives it. */
+export function convertLine(line: Buffer, product: string, connectorId: string, openAttachment: AttachmentSource): ConvertedSample & { rawPath: string } {
+  const valid = readRawItem(line, product, new Date('2026-11-21T00:00:00Z'));
+  const rawPath = rawItemPath(connectorId, valid.item.id, valid.timestamp);
   const plan = composeMessage(valid, {
-    connectorId: sample.connectorId,
-    rawBlobPath: `raw-items/${rawItemPath(sample.connectorId, valid.item.id, valid.timestamp)}`,
+    connectorId,
+    rawBlobPath: `raw-items/${rawPath}`,
     rawSha256: createHash('sha256').update(line).digest('hex'),
   });
-  const eml = serializeMessage(renderSkeleton(plan), (i) => Promise.resolve(mediaStream(sample.attachments[i].spec)));
-  return { plan, eml };
+  return { plan, eml: serializeMessage(renderSkeleton(plan), openAttachment), rawPath };
 }

@@ -45,8 +45,6 @@ function threadIndexOf(connectorId: string, conversationId: string, itemId: stri
 
 const SAFE_CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]{1,64}\/[a-z0-9!#$&^_.+-]{1,64}$/i;
 
-type Lead = Rich & { sourceText: boolean };
-
 /**
  * Text from the source as HTML, one element per line with its own direction (`dir="auto"`), as a
  * plain-text reader treats each line as a paragraph (UAX #9 P1): an Arabic line reads right to left
@@ -128,7 +126,7 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   }
 
   // What a reviewer reads first (and what Outlook's preview shows): the message, or the call.
-  let lead: Lead;
+  let lead: Rich;
   if (item.deleted) {
     const by = item.deleted.deletedBy ? byNumber.get(item.deleted.deletedBy) : undefined;
     const who = by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'an unknown participant');
@@ -136,17 +134,17 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     const shown = item.text !== null ? `\n\nText as archived:\n${item.text}` : '';
     const statement = joinRich([plain('DELETED MESSAGE: deleted by'), who, plain(`at ${formatTime(item.deleted.deletedAt)}.`)], ' ');
     const body = `${kept}${shown}`;
-    lead = { text: `${statement.text}\n\n${body}`, html: `<div>${statement.html}</div><div><br></div>${paragraphs(body)}`, sourceText: false };
+    lead = { text: `${statement.text}\n\n${body}`, html: `<div>${statement.html}</div><div><br></div>${paragraphs(body)}` };
   } else if (item.text !== null) {
-    lead = { ...plain(item.text), sourceText: true };
+    lead = { text: item.text, html: paragraphs(item.text) };
   } else if (callLike) {
     const at = plain(`at ${formatTime(call?.start ?? timestamp)}.`);
     const attached = recording ? plain(`\nThe recording is attached: ${filenameOf(recording)}`) : plain('');
-    lead = { ...joinRich([joinRich([subject, at], ' '), attached], ''), sourceText: false };
+    lead = joinRich([joinRich([subject, at], ' '), attached], '');
   } else if (attachments.length > 0) {
-    lead = { ...plain(`${attachments.length === 1 ? 'Attachment' : 'Attachments'}: ${attachments.map((a) => a.filename).join(', ')}`), sourceText: false };
+    lead = plain(`${attachments.length === 1 ? 'Attachment' : 'Attachments'}: ${attachments.map((a) => a.filename).join(', ')}`);
   } else {
-    lead = { ...plain('The archiver recorded no text for this item.'), sourceText: false };
+    lead = plain('The archiver recorded no text for this item.');
   }
 
   const placed = callLike ? 'placed' : 'sent';
@@ -227,7 +225,7 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     `<table style="border-collapse:collapse">${rows.map(([k, v]) => `<tr><th style="text-align:left;padding:2px 12px 2px 0;vertical-align:top">${escapeHtml(k)}</th><td style="padding:2px 0">${v.html}</td></tr>`).join('')}</table>`;
   const html = [
     '<!DOCTYPE html><html lang="en" dir="ltr"><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Arial,sans-serif;font-size:14px">',
-    `<div style="white-space:pre-wrap;margin:0 0 12px;padding:8px;border-left:3px solid #888">${lead.sourceText ? paragraphs(lead.text) : lead.html}</div>`,
+    `<div style="white-space:pre-wrap;margin:0 0 12px;padding:8px;border-left:3px solid #888">${lead.html}</div>`,
     ...attachments.filter((a) => a.inline).map((a) => `<p><img src="cid:${a.contentId}" alt="${escapeHtml(a.filename)}" style="max-width:480px"></p>`),
     table(facts),
     ...sections.map(

@@ -122,8 +122,9 @@ export function renderSkeleton(plan: MessagePlan): Segment[] {
  */
 export function boundaryCollision(raw: string, boundaries: readonly string[]): string | null {
   const declared = [...raw.matchAll(/boundary="?([^";\s]+)"?/gi)].map((m) => m[1]);
+  const dashed = raw.split(CRLF).filter((l) => l.startsWith('--'));
   for (const b of boundaries.filter((x) => declared.includes(x))) {
-    const lines = raw.split(CRLF).filter((l) => l.startsWith(`--${b}`));
+    const lines = dashed.filter((l) => l.startsWith(`--${b}`));
     const closes = lines.filter((l) => l === `--${b}--`).length;
     if (closes !== 1 || lines.some((l) => l !== `--${b}` && l !== `--${b}--`)) return `a line of content looks like the boundary ${b}`;
     if (lines[lines.length - 1] !== `--${b}--`) return `content after the closing boundary ${b}`;

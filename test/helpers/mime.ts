@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readRawItem } from '../../shared/items/raw-item';
-import { composeMessage } from '../../shared/converting/compose';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { MessagePlan } from '../../shared/mime/message-plan';
-import { renderSkeleton } from '../../shared/mime/render';
-import { messageToBuffer } from '../../shared/mime/serialize';
-import { rawItemPath } from '../../shared/items/paths';
+import { convertLine } from '../../dev/render/gallery';
 import type { FixtureItem } from '../fixtures/items';
 
 export interface Rendered {
@@ -18,18 +16,8 @@ export interface Rendered {
 /** Renders a fixture item exactly as the converter does (same context), in memory. */
 export async function renderFixture(f: FixtureItem): Promise<Rendered> {
   const line = Buffer.from(JSON.stringify(f.raw), 'utf8');
-  const valid = readRawItem(line, f.product, new Date('2026-11-21T00:00:00Z'));
-  const rawPath = rawItemPath(f.connectorId, valid.item.id, valid.timestamp);
-  const plan = composeMessage(valid, {
-    connectorId: f.connectorId,
-    rawBlobPath: `raw-items/${rawPath}`,
-    rawSha256: createHash('sha256').update(line).digest('hex'),
-  });
-  const eml = await messageToBuffer(renderSkeleton(plan), async (i) => {
-    const { Readable } = await import('node:stream');
-    return Readable.from([f.attachments[i].content]);
-  });
-  return { eml, plan, line, rawPath };
+  const { plan, eml, rawPath } = convertLine(line, f.product, f.connectorId, (i) => Promise.resolve(Readable.from([f.attachments[i].content])));
+  return { eml: await buffer(eml), plan, line, rawPath };
 }
 
 /**
