@@ -120,32 +120,32 @@ const MEASURE = `(probes) => {
 
 const WIDTH = 900;
 
-/** Lays the HTML out at the width of a reading pane and reports where each probe string landed. */
-export async function layoutOf(binary: string, html: string, probes: readonly string[]): Promise<PageLayout> {
-  const script = `<script>document.body.insertAdjacentHTML('beforeend', '<pre id="render-layout">' + (${MEASURE})(${JSON.stringify(probes).replace(/</g, '\\u003c')}) + '</pre>');</script>`;
+/** Writes the page to a fresh temporary folder for the time of `use`. */
+async function withPageFile<T>(html: string, use: (url: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'render-page-'));
   try {
     const file = join(dir, 'page.html');
-    writeFileSync(file, html.includes('</body>') ? html.replace(/<\/body>(?![\s\S]*<\/body>)/, `${script}</body>`) : html + script);
-    const dom = await chromium(binary, [`--window-size=${WIDTH},800`, '--dump-dom', pathToFileURL(file).href]);
-    const encoded = /<pre id="render-layout">([A-Za-z0-9+/=]+)<\/pre>/.exec(dom);
-    if (!encoded) throw new Error('Chromium did not run the layout script');
-    return JSON.parse(Buffer.from(encoded[1], 'base64').toString('utf8')) as PageLayout;
+    writeFileSync(file, html);
+    return await use(pathToFileURL(file).href);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Lays the HTML out at the width of a reading pane and reports where each probe string landed. */
+export async function layoutOf(binary: string, html: string, probes: readonly string[]): Promise<PageLayout> {
+  const script = `<script>document.body.insertAdjacentHTML('beforeend', '<pre id="render-layout">' + (${MEASURE})(${JSON.stringify(probes).replace(/</g, '\\u003c')}) + '</pre>');</script>`;
+  const page = html.includes('</body>') ? html.replace(/<\/body>(?![\s\S]*<\/body>)/, `${script}</body>`) : html + script;
+  const dom = await withPageFile(page, (url) => chromium(binary, [`--window-size=${WIDTH},800`, '--dump-dom', url]));
+  const encoded = /<pre id="render-layout">([A-Za-z0-9+/=]+)<\/pre>/.exec(dom);
+  if (!encoded) throw new Error('Chromium did not run the layout script');
+  return JSON.parse(Buffer.from(encoded[1], 'base64').toString('utf8')) as PageLayout;
+}
+
 /** Renders the HTML to a PNG as tall as the page (capped), at the width of a reading pane. */
 export async function screenshot(binary: string, html: string, pngFile: string): Promise<void> {
+  // A first run measures the page's height: headless Chromium's screenshot is the window's size.
   const { height } = await layoutOf(binary, html, []);
-  const dir = mkdtempSync(join(tmpdir(), 'render-page-'));
-  try {
-    const file = join(dir, 'page.html');
-    writeFileSync(file, html);
-    await chromium(binary, [`--window-size=${WIDTH},${Math.min(Math.max(height, 200), 6000)}`, `--screenshot=${pngFile}`, pathToFileURL(file).href]);
-    if (!existsSync(pngFile) || readFileSync(pngFile).subarray(1, 4).toString('ascii') !== 'PNG') throw new Error(`Chromium wrote no PNG to ${pngFile}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await withPageFile(html, (url) => chromium(binary, [`--window-size=${WIDTH},${Math.min(Math.max(height, 200), 6000)}`, `--screenshot=${pngFile}`, url]));
+  if (!existsSync(pngFile) || readFileSync(pngFile).subarray(1, 4).toString('ascii') !== 'PNG') throw new Error(`Chromium wrote no PNG to ${pngFile}`);
 }

@@ -11,6 +11,7 @@ import { employees, externalContacts, type Person } from '../stack/archiver-sim/
 import { mediaSha256, mediaSize, mediaStream, wavSeconds, wavSizeForSeconds, type MediaSpec } from '../stack/archiver-sim/media';
 import { readRawItem } from '../../shared/items/raw-item';
 import { rawItemPath } from '../../shared/items/paths';
+import { containers } from '../../shared/storage/names';
 import { composeMessage } from '../../shared/converting/compose';
 import type { MessagePlan } from '../../shared/mime/message-plan';
 import { renderSkeleton } from '../../shared/mime/render';
@@ -167,7 +168,7 @@ export function convertLine(line: Buffer, product: string, connectorId: string, 
   const rawPath = rawItemPath(connectorId, valid.item.id, valid.timestamp);
   const plan = composeMessage(valid, {
     connectorId,
-    rawBlobPath: `raw-items/${rawPath}`,
+    rawBlobPath: `${containers.rawItems}/${rawPath}`,
     rawSha256: createHash('sha256').update(line).digest('hex'),
   });
   return { plan, eml: serializeMessage(renderSkeleton(plan), openAttachment), rawPath };

@@ -105,34 +105,27 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
   const length = itemType.kind === 'voicemail' ? (recording?.durationSeconds ?? null) : (callSeconds ?? recording?.durationSeconds ?? null);
   const withLength = length !== null ? `, ${formatDuration(length)}` : '';
 
-  let subject: Rich;
-  switch (itemType.kind) {
-    case 'call':
-      subject =
-        call?.outcome === 'missed' || call?.outcome === 'rejected'
-          ? joinRich([plain(`${call.outcome === 'missed' ? 'Missed' : 'Rejected'} ${labelInSentence(itemType)}`), fromTo], ' ')
-          : joinRich([plain(itemType.label), fromTo], ' ');
-      if (call?.outcome === 'answered') subject = joinRich([subject, plain(withLength)], '');
-      break;
-    case 'recording':
-    case 'voicemail':
-      subject = joinRich([joinRich([plain(itemType.label), fromTo], ' '), plain(withLength)], '');
-      break;
-    case 'file':
-      subject = joinRich([joinRich([plain(itemType.label), fromTo], ' '), plain(attachments[0] ? `: ${attachments[0].filename}` : '')], '');
-      break;
-    default:
-      subject = joinRich([plain(itemType.label), fromTo], ' ');
-  }
+  // "<label> from A to B<tail>": a missed or rejected call says so first; an answered call, a
+  // recording and a voicemail end with their length, a file with its name.
+  const unanswered = itemType.kind === 'call' && (call?.outcome === 'missed' || call?.outcome === 'rejected');
+  const head = unanswered ? `${call?.outcome === 'missed' ? 'Missed' : 'Rejected'} ${labelInSentence(itemType)}` : itemType.label;
+  const timed = (itemType.kind === 'call' && call?.outcome === 'answered') || itemType.kind === 'recording' || itemType.kind === 'voicemail';
+  const tail = timed ? withLength : itemType.kind === 'file' && attachments[0] ? `: ${attachments[0].filename}` : '';
+  const subject = joinRich([joinRich([plain(head), fromTo], ' '), plain(tail)], '');
+
+  // Who deleted the message: a participant's label, else the number the archiver gave.
+  const deleter = item.deleted?.deletedBy ?? null;
+  const deletedBy = deleter === null ? null : byNumber.has(deleter) ? participantLabel(byNumber.get(deleter)!) : plain(deleter);
 
   // What a reviewer reads first (and what Outlook's preview shows): the message, or the call.
   let lead: Rich;
   if (item.deleted) {
-    const by = item.deleted.deletedBy ? byNumber.get(item.deleted.deletedBy) : undefined;
-    const who = by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'an unknown participant');
     const kept = item.deleted.originalText !== null ? `Original text:\n${item.deleted.originalText}` : 'The archiver did not keep the original text.';
     const shown = item.text !== null ? `\n\nText as archived:\n${item.text}` : '';
-    const statement = joinRich([plain('DELETED MESSAGE: deleted by'), who, plain(`at ${formatTime(item.deleted.deletedAt)}.`)], ' ');
+    const statement = joinRich(
+      [plain('DELETED MESSAGE: deleted by'), deletedBy ?? plain('an unknown participant'), plain(`at ${formatTime(item.deleted.deletedAt)}.`)],
+      ' ',
+    );
     const body = `${kept}${shown}`;
     lead = { text: `${statement.text}\n\n${body}`, html: `<div>${statement.html}</div><div><br></div>${paragraphs(body)}` };
   } else if (item.text !== null) {
@@ -189,12 +182,11 @@ export function composeMessage(valid: ValidItem, ctx: ComposeContext): MessagePl
     sections.push({ title: itemType.kind === 'voicemail' ? 'Call (voicemail left)' : 'Call', lines });
   }
   if (item.deleted) {
-    const by = item.deleted.deletedBy ? byNumber.get(item.deleted.deletedBy) : undefined;
     sections.push({
       title: 'DELETED MESSAGE',
       lines: [
         ['Deleted at', plain(formatTime(item.deleted.deletedAt))],
-        ['Deleted by', by ? participantLabel(by) : plain(item.deleted.deletedBy ?? 'unknown')],
+        ['Deleted by', deletedBy ?? plain('unknown')],
         ['Original text', plain(item.deleted.originalText !== null ? 'shown above' : 'not kept by the archiver')],
       ],
     });
