@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { blobTriggerSource } from '../shared/config/config';
 import { services } from '../shared/app/services';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
@@ -27,5 +28,5 @@ app.storageBlob('converter', {
   connection: STORAGE_CONNECTION,
   // Flex Consumption supports only the Event Grid source; func start locally has no Event Grid.
   source: blobTriggerSource(process.env),
-  handler: converter,
+  handler: guarded(converter),
 });

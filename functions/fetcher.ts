@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { parseFetchJob } from '../shared/jobs/fetch-job';
 import { fetchWindowPart } from '../shared/fetching/fetch-window-part';
@@ -8,7 +9,8 @@ import { queues, STORAGE_CONNECTION } from '../shared/storage/names';
 export async function fetcher(message: unknown, context: InvocationContext): Promise<void> {
   // A malformed job throws here: the host retries it, then keeps it intact in fetch-jobs-poison.
   const job = parseFetchJob(message);
-  const result = await fetchWindowPart(job, { ...services(), log: (m) => context.log(m) });
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  const result = await fetchWindowPart(job, { ...services(), dequeueCount, log: (m) => context.log(m) });
   context.log(
     `fetch ${job.connectorId} run ${job.runId} part ${job.part}: ${result.status}, ${result.pages} page(s), ` +
       `${result.written} written, ${result.present} already present, ${result.quarantined} quarantined`,
@@ -18,5 +20,5 @@ export async function fetcher(message: unknown, context: InvocationContext): Pro
 app.storageQueue('fetcher', {
   queueName: queues.fetchJobs,
   connection: STORAGE_CONNECTION,
-  handler: fetcher,
+  handler: guarded(fetcher),
 });

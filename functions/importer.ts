@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { parseImportJob } from '../shared/jobs/import-job';
 import { importItem } from '../shared/importing/import-item';
@@ -18,5 +19,5 @@ export async function importer(message: unknown, context: InvocationContext): Pr
 app.storageQueue('importer', {
   queueName: queues.importJobs,
   connection: STORAGE_CONNECTION,
-  handler: importer,
+  handler: guarded(importer),
 });

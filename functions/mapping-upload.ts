@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { blobTriggerSource } from '../shared/config/config';
 import { services } from '../shared/app/services';
 import { applyMappingUpload, formatUploadResult } from '../shared/mapping/apply-upload';
@@ -34,5 +35,5 @@ app.storageBlob('mappingUpload', {
   path: `${containers.mappingUploads}/${mappingUploadPrefix}/{name}`,
   connection: STORAGE_CONNECTION,
   source: blobTriggerSource(process.env),
-  handler: mappingUpload,
+  handler: guarded(mappingUpload),
 });

@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { reconcile } from '../shared/reconciling/reconcile';
 
@@ -23,5 +24,5 @@ app.timer('reconciler', {
   schedule: RECONCILE_SCHEDULE,
   runOnStartup: false,
   useMonitor: true,
-  handler: reconciler,
+  handler: guarded(reconciler),
 });

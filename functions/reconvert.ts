@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { parseConvertJob } from '../shared/jobs/convert-job';
 import { convertRawItem } from '../shared/converting/convert-raw-item';
@@ -15,5 +16,5 @@ export async function reconvert(message: unknown, context: InvocationContext): P
 app.storageQueue('reconvert', {
   queueName: queues.convertJobs,
   connection: STORAGE_CONNECTION,
-  handler: reconvert,
+  handler: guarded(reconvert),
 });

@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { dispatchFetches } from '../shared/scheduling/dispatch-fetches';
 import { newRunId } from '../shared/runs/run-id';
@@ -19,5 +20,5 @@ app.timer('scheduler', {
   // Catch-up is the checkpoint's job (the next window starts at the watermark), not the host's.
   runOnStartup: false,
   useMonitor: true,
-  handler: scheduler,
+  handler: guarded(scheduler),
 });

@@ -1,4 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { parseSelfTestRequest } from '../shared/jobs/self-test-request';
 import { runSelfTest } from '../shared/importing/self-test';
@@ -25,5 +26,5 @@ export async function selftest(message: unknown, context: InvocationContext): Pr
 app.storageQueue('selftest', {
   queueName: queues.selfTestRequests,
   connection: STORAGE_CONNECTION,
-  handler: selftest,
+  handler: guarded(selftest),
 });

@@ -1,4 +1,5 @@
 import { app, type EventGridEvent, type InvocationContext } from '@azure/functions';
+import { guarded } from '../shared/app/invocation-guard';
 import { services } from '../shared/app/services';
 import { ingestZipAsRun, landedZipOf } from '../shared/fetching/ingest-zip-run';
 
@@ -21,4 +22,4 @@ export async function zipLanded(event: EventGridEvent, context: InvocationContex
   else context.log(line);
 }
 
-app.eventGrid('zipLanded', { handler: zipLanded });
+app.eventGrid('zipLanded', { handler: guarded(zipLanded) });

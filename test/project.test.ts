@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHostConfig } from '../dev/stack/host/host-config';
 import { QUEUE_MESSAGE_ENCODING } from '../shared/storage/queue-messages';
-import { IMPORT_MAX_DEQUEUE } from '../shared/importing/import-item';
+import { MAX_DEQUEUE } from '../shared/runs/back-off';
 import { appSettingDeclarations } from '../shared/config/app-settings';
 import { connectorSettingDeclarations } from '../shared/config/connector-settings';
 import { renderSettingsDoc, SETTINGS_DOC } from '../dev/cli/settings-doc';
@@ -19,7 +19,7 @@ describe('project wiring', () => {
   });
 
   it('the importer dead-letters a failing copy on the delivery host.json makes the last', () => {
-    assert.equal(readHostConfig(join(root, 'host.json')).queues.maxDequeueCount, IMPORT_MAX_DEQUEUE);
+    assert.equal(readHostConfig(join(root, 'host.json')).queues.maxDequeueCount, MAX_DEQUEUE);
   });
 
   it('host.json targets Functions 2.0 with the v4 extension bundle', () => {

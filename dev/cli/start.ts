@@ -16,6 +16,8 @@ import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from '../stac
 import type { InvocationEnd } from '../stack/host/invoker';
 import { Progress } from '../stack/progress';
 import { buildRunReport, formatConnectorTable, type RunReport } from '../stack/run-report';
+import { auditMailboxes } from '../stack/mailbox-audit';
+import { DeadLetterStore } from '../../shared/runs/dead-letters';
 import { appRoot } from '../stack/app-root';
 
 interface Options {
@@ -80,7 +82,20 @@ async function main(): Promise<number> {
 
   const runStatus = new RunStatusStore(stack.storage.table(tables.runStatus));
   const unmappedStore = new UnmappedStore(stack.storage.table(tables.unmapped));
-  const report = () => buildRunReport(runStatus, { startedAt: sessionStart, invocations, poisoned }, unmappedStore);
+  const sources = {
+    unmapped: unmappedStore,
+    deadLetters: new DeadLetterStore(stack.storage.table(tables.deadLetters)),
+    queue: (name: string) => stack.storage.queue.getQueueClient(name),
+  };
+  const graphSimUrl = stack.graphSimUrl;
+  const ledger = stack.storage.table(tables.importLedger);
+  const report = (final = false) =>
+    buildRunReport(
+      runStatus,
+      { startedAt: sessionStart, invocations, poisoned },
+      // The mailbox audit reads every simulated mailbox: once, at the end.
+      final && graphSimUrl ? { ...sources, audit: () => auditMailboxes(graphSimUrl, ledger) } : sources,
+    );
   const render = async () => {
     const r = await report();
     const fnLine = host.functionNames.map((f) => `${f} ${invocations[f]?.succeeded ?? 0} ok/${invocations[f]?.failed ?? 0} failed`).join(', ');
@@ -112,7 +127,7 @@ async function runCycle(
   options: Options,
   progress: Progress,
   abort: AbortController,
-  report: () => Promise<RunReport>,
+  report: (final?: boolean) => Promise<RunReport>,
   render: () => Promise<void>,
 ): Promise<number> {
   try {
@@ -132,11 +147,16 @@ async function runCycle(
   }
   await render();
   progress.done();
-  const final = await report();
+  const final = await report(true);
   writeFileSync(join(stack.localDir, 'last-run.json'), `${JSON.stringify(final, null, 2)}\n`);
   console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in ${join(stack.localDir, 'last-run.json')}`);
   for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
-  for (const p of final.poisoned) console.log(`  poisoned: [${p.functionName}] ${p.queue}: ${p.reason}`);
+  for (const f of final.failures.slice(0, 20)) console.log(`  failed: ${f.connectorId} ${f.stage} ${f.key}: ${f.reason}`);
+  if (final.failures.length > 20) console.log(`  ... and ${final.failures.length - 20} more failures in the report`);
+  for (const q of final.poisonQueues.filter((p) => p.messages > 0)) console.log(`  ${q.queue}: ${q.messages} message(s): ${q.examples.slice(0, 3).join('; ')}`);
+  if (final.audit && (final.audit.duplicates.length > 0 || final.audit.gaps.length > 0)) {
+    console.log(`  mailbox audit: ${final.audit.duplicates.length} duplicated copies, ${final.audit.gaps.length} ledger rows without their message`);
+  }
   for (const [connector, items] of Object.entries(final.unmapped)) {
     console.log(
       `  ${connector}: ${items.length} item(s) map to no mailbox (reasons in the report); after fixing the mapping: npm run redrive -- --unmapped ${connector}`,

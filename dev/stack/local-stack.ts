@@ -20,6 +20,8 @@ import { graphSimOptionsFromEnv } from './graph-sim/options';
 export interface LocalStack {
   settings: AppSettings;
   storage: StorageClients;
+  /** The Graph simulator's address, when GRAPH_ENDPOINT points at it (the run report audits its mailboxes). */
+  graphSimUrl?: string;
   localDir: string;
   notes: string[];
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
     return {
       settings,
       storage,
+      graphSimUrl: graphSim?.url,
       localDir,
       notes,
       stop: async () => {

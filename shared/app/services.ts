@@ -60,7 +60,7 @@ export function createServices(
     importQueue: storage.queue.getQueueClient(queues.importJobs),
     mapping: new MappingStore(storage.table(tables.mapping)),
     graphCache: new GraphCache(storage.table(tables.graphCache), settings.mapping.mailboxCacheTtlMinutes),
-    ledger: new ImportLedger(storage.table(tables.importLedger)),
+    ledger: new ImportLedger(storage.table(tables.importLedger), settings.import.claimLeaseMs),
     unmapped: new UnmappedStore(storage.table(tables.unmapped)),
     strategies: new StrategyStore(storage.table(tables.importStrategies)),
     deliveries: new DeliveryStore(storage.table(tables.deliveries)),
@@ -70,8 +70,8 @@ export function createServices(
     },
     get mailboxApi() {
       api ??= new MailboxApi(
-        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }),
-        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds }, 'beta'),
+        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds, timeouts: settings.http }),
+        createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds, timeouts: settings.http }, 'beta'),
         { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds },
       );
       return api;

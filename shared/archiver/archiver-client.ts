@@ -1,9 +1,11 @@
 /**
  * The one module that speaks the archiver's pull interface (docs/archiver-source.md). It runs on
  * the Azure SDK's HTTP pipeline: its default retry policy waits out `Retry-After` on 429/503 and
- * backs off on 5xx, 408 and reset connections; our sign-in policy adds the bearer token.
+ * backs off on 5xx, 408 and reset connections; our sign-in policy adds the bearer token, and every
+ * attempt is bounded in time (connect, first byte, idle: http/io-timeouts.ts). A page is read line
+ * by line as it arrives, each line at most `maxLineBytes`, so neither a huge page nor a huge line is
+ * ever held whole.
  */
-import { buffer } from 'node:stream/consumers';
 import {
   createDefaultHttpClient,
   createHttpHeaders,
@@ -16,6 +18,8 @@ import type { Readable } from 'node:stream';
 import { ArchiverRequestError } from './errors';
 import { signInPolicy } from './sign-in-policy';
 import { percentEncode } from '../text/percent-encode';
+import { ioTimeoutPolicy, type IoTimeouts } from '../http/io-timeouts';
+import { ndjsonLines, type PageLine } from './ndjson-lines';
 
 export interface ArchiverAccount {
   baseUrl: string;
@@ -30,8 +34,8 @@ export interface TimeRange {
 }
 
 export interface ItemPage {
-  /** Each raw item exactly as the archiver sent it (one NDJSON line, without the line break). */
-  lines: Buffer[];
+  /** Each raw item exactly as the archiver sent it (one NDJSON line, without the line break), as it arrives. */
+  lines: AsyncIterable<PageLine>;
   nextCursor?: string;
 }
 
@@ -47,13 +51,21 @@ export interface ArchiverClientOptions {
   retryDelayInMs?: number;
   maxRetryDelayInMs?: number;
   httpClient?: HttpClient;
+  timeouts?: IoTimeouts;
+  /** Longest NDJSON line (one item) read; a longer one is reported, not held. */
+  maxLineBytes?: number;
 }
+
+export const DEFAULT_IO_TIMEOUTS: IoTimeouts = { connectMs: 10_000, firstByteMs: 60_000, idleMs: 60_000 };
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 export class ArchiverClient {
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient;
   /** Plain http is only accepted by the settings for loopback URLs (the local simulator). */
   private readonly insecure: boolean;
+  private readonly timeouts: IoTimeouts;
+  private readonly maxLineBytes: number;
 
   constructor(
     private readonly account: ArchiverAccount,
@@ -66,8 +78,13 @@ export class ArchiverClient {
     };
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.insecure = account.baseUrl.startsWith('http://');
+    this.timeouts = options.timeouts ?? DEFAULT_IO_TIMEOUTS;
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.pipeline = createPipelineFromOptions({ retryOptions, userAgentOptions: { userAgentPrefix: 'mobile-archive-connector' } });
     const tokenPipeline = createPipelineFromOptions({ retryOptions });
+    // Per attempt (after the retry policy), so a timed-out attempt is retried like a reset one.
+    this.pipeline.addPolicy(ioTimeoutPolicy(this.timeouts, 'archiver request'), { afterPhase: 'Retry' });
+    tokenPipeline.addPolicy(ioTimeoutPolicy(this.timeouts, 'archiver sign-in', 64 * 1024), { afterPhase: 'Retry' });
     this.pipeline.addPolicy(
       signInPolicy({
         tokenUrl: this.url('/api/v1/auth/token'),
@@ -80,31 +97,26 @@ export class ArchiverClient {
     );
   }
 
+  /**
+   * One page of the window, read as it arrives. The headers (and so the next cursor) come first; a
+   * body cut off later fails the iteration, and the caller asks for the same page again.
+   */
   async listItems(product: string, window: TimeRange, options: { cursor?: string; limit: number }): Promise<ItemPage> {
     const query = new URLSearchParams({ from: window.from.toISOString(), to: window.to.toISOString(), limit: String(options.limit) });
     if (options.cursor) query.set('cursor', options.cursor);
-    // The pipeline retries until the headers arrive; a body cut off after that is read again here.
-    for (let attempt = 1; ; attempt++) {
-      const request = createPipelineRequest({
-        url: this.url(`/api/v1/products/${percentEncode(product)}/items?${query.toString()}`),
-        method: 'GET',
-        headers: createHttpHeaders({ Accept: 'application/x-ndjson' }),
-        timeout: 120_000,
-        allowInsecureConnection: this.insecure,
-        // Read as bytes, not text: each line is stored byte for byte, whatever its encoding.
-        streamResponseStatusCodes: new Set([200]),
-      });
-      const response = await this.pipeline.sendRequest(this.httpClient, request);
-      if (response.status !== 200 || !response.readableStreamBody) {
-        throw new ArchiverRequestError(response.status, `listing ${product} items`);
-      }
-      try {
-        const body = await buffer(response.readableStreamBody);
-        return { lines: splitLines(body), nextCursor: response.headers.get('next-cursor') || undefined };
-      } catch (err) {
-        if (attempt >= 3) throw err;
-      }
+    const request = createPipelineRequest({
+      url: this.url(`/api/v1/products/${percentEncode(product)}/items?${query.toString()}`),
+      method: 'GET',
+      headers: createHttpHeaders({ Accept: 'application/x-ndjson' }),
+      allowInsecureConnection: this.insecure,
+      // Read as bytes, not text: each line is stored byte for byte, whatever its encoding.
+      streamResponseStatusCodes: new Set([200]),
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    if (response.status !== 200 || !response.readableStreamBody) {
+      throw new ArchiverRequestError(response.status, `listing ${product} items`);
     }
+    return { lines: ndjsonLines(response.readableStreamBody as Readable, this.maxLineBytes), nextCursor: response.headers.get('next-cursor') || undefined };
   }
 
   /** Streams an attachment, from `offset` on when resuming a cut-off download. */
@@ -135,18 +147,4 @@ export class ArchiverClient {
   private url(path: string): string {
     return `${this.account.baseUrl}${path}`;
   }
-}
-
-function splitLines(body: Buffer): Buffer[] {
-  const lines: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= body.length; i++) {
-    if (i === body.length || body[i] === 0x0a) {
-      let end = i;
-      if (end > start && body[end - 1] === 0x0d) end--;
-      if (end > start) lines.push(body.subarray(start, end));
-      start = i + 1;
-    }
-  }
-  return lines;
 }

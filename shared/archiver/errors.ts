@@ -15,3 +15,11 @@ export class ArchiverRequestError extends HttpError {
     this.name = 'ArchiverRequestError';
   }
 }
+
+/** The archiver answered outside its interface (a sign-in answer that is not JSON): asking again the same way cannot help. */
+export class ArchiverProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArchiverProtocolError';
+  }
+}

@@ -4,7 +4,7 @@
  * share one sign-in. The token is never logged.
  */
 import { createHttpHeaders, createPipelineRequest, type HttpClient, type PipelinePolicy, type PipelineRequest } from '@azure/core-rest-pipeline';
-import { ArchiverSignInError } from './errors';
+import { ArchiverProtocolError, ArchiverSignInError } from './errors';
 
 export const signInPolicyName = 'archiverSignInPolicy';
 
@@ -54,7 +54,16 @@ async function requestToken(options: SignInOptions): Promise<string> {
   const response = await options.send(request);
   if (response.status === 401 || response.status === 403) throw new ArchiverSignInError(response.status);
   if (response.status !== 200 || !response.bodyAsText) throw new Error(`archiver sign-in failed with HTTP ${response.status}`);
-  const body = JSON.parse(response.bodyAsText) as { access_token?: unknown };
-  if (typeof body.access_token !== 'string' || body.access_token === '') throw new Error('archiver sign-in answered without an access_token');
+  let body: { access_token?: unknown };
+  try {
+    body = JSON.parse(response.bodyAsText) as typeof body;
+  } catch {
+    // An HTML login page or a proxy's error page: the archiver URL or something in front of it is wrong.
+    const type = response.headers.get('content-type') ?? 'no content type';
+    throw new ArchiverProtocolError(`the archiver's sign-in answered HTTP 200 with something that is not JSON (${type}); check the connector's ARCHIVER_URL`);
+  }
+  if (typeof body?.access_token !== 'string' || body.access_token === '') {
+    throw new ArchiverProtocolError("the archiver's sign-in answered without an access_token");
+  }
   return body.access_token;
 }

@@ -60,6 +60,66 @@ export const APP_SETTINGS = {
     schema: positiveInt(1800),
     default: 300,
   }),
+  maxPagesPerWindow: setting({
+    name: 'FETCH_MAX_PAGES_PER_WINDOW',
+    description:
+      'Most pages the fetcher reads for one connector window; a window that needs more (an archiver whose cursor goes round in circles) stops with the outcome `page-cap` and is fetched again by the next run.',
+    schema: positiveInt(1_000_000),
+    default: 10_000,
+  }),
+  maxLineKb: setting({
+    name: 'FETCH_MAX_LINE_KB',
+    description:
+      'Longest item (one NDJSON line) read from the archiver; a longer one is never held, and is reported as `line-too-long` with its SHA-256 and length.',
+    schema: positiveInt(64 * 1024),
+    default: 1024,
+  }),
+  maxAttachmentMb: setting({
+    name: 'FETCH_MAX_ATTACHMENT_MB',
+    description:
+      "Largest attachment downloaded, checked against the size the item announces before downloading; 150 MB is Graph's largest attachment (upload session) and Exchange Online's largest message. A larger one keeps its item in quarantine as `attachment-too-large`.",
+    schema: positiveInt(1024),
+    default: 150,
+  }),
+  maxItemMb: setting({
+    name: 'FETCH_MAX_ITEM_MB',
+    description:
+      'Most bytes all attachments of one item may announce together (checked before downloading); a larger item is kept in quarantine as `item-too-large`.',
+    schema: positiveInt(1024),
+    default: 150,
+  }),
+  httpConnectTimeoutSeconds: setting({
+    name: 'HTTP_CONNECT_TIMEOUT_SECONDS',
+    description: 'A connection to the archiver or Graph that is not made within this long fails (and is retried like a reset one).',
+    schema: positiveInt(300),
+    default: 10,
+  }),
+  httpFirstByteTimeoutSeconds: setting({
+    name: 'HTTP_FIRST_BYTE_TIMEOUT_SECONDS',
+    description: 'An answer from the archiver or Graph whose headers have not arrived this long after the request was sent fails (and is retried).',
+    schema: positiveInt(600),
+    default: 60,
+  }),
+  httpIdleTimeoutSeconds: setting({
+    name: 'HTTP_IDLE_TIMEOUT_SECONDS',
+    description: 'A body from the archiver or Graph that delivers less than 1 KiB in this long while it is waited for fails (a stalled or trickling answer).',
+    schema: positiveInt(600),
+    default: 60,
+  }),
+  retryHorizonMinutes: setting({
+    name: 'RETRY_HORIZON_MINUTES',
+    description:
+      "A fetch or import job that keeps failing for a reason that may pass (an outage, throttling) is retried, after the host's quick retries, with growing delays (30 s, 1 min, 2 min, ... up to 1 h apart) for this long before it is dead-lettered with its reason (default a day).",
+    schema: positiveInt(WEEK_MINUTES),
+    default: 24 * 60,
+  }),
+  importClaimLeaseSeconds: setting({
+    name: 'IMPORT_CLAIM_LEASE_SECONDS',
+    description:
+      'How long a mailbox copy claimed by one execution is left to it before another may take it over (the claimant presumed dead); longer than any one copy takes, a 150 MB upload included.',
+    schema: positiveInt(24 * 3600),
+    default: 900,
+  }),
   reconcileMinAgeMinutes: setting({
     name: 'RECONCILE_MIN_AGE_MINUTES',
     description:

@@ -17,11 +17,24 @@ export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
 export interface Config {
   schedule: string;
   connectors: ConnectorSettings[];
-  fetch: { initialLookbackHours: number; leaseMinutes: number; pageSize: number; partSeconds: number };
+  fetch: {
+    initialLookbackHours: number;
+    leaseMinutes: number;
+    pageSize: number;
+    partSeconds: number;
+    maxPagesPerWindow: number;
+    maxLineBytes: number;
+    maxAttachmentBytes: number;
+    maxItemBytes: number;
+  };
+  /** Time bounds on every archiver and Graph request (http/io-timeouts.ts), in milliseconds. */
+  http: { connectMs: number; firstByteMs: number; idleMs: number };
+  /** How long jobs failing for a passing reason are retried (growing delays) before they are dead-lettered. */
+  retry: { horizonSeconds: number };
   graph: GraphSettings;
   blobTriggerSource: BlobTriggerSource;
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
-  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number; itemClass: string };
+  import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number; itemClass: string; claimLeaseMs: number };
   reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
   /** Limits on vendor deliveries (SFTP ZIPs, journal mailbox messages), in bytes. */
   delivery: {
@@ -57,7 +70,17 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
       leaseMinutes: r.value(A.leaseMinutes),
       pageSize: r.value(A.pageSize),
       partSeconds: r.value(A.partSeconds),
+      maxPagesPerWindow: r.value(A.maxPagesPerWindow),
+      maxLineBytes: r.value(A.maxLineKb) * 1024,
+      maxAttachmentBytes: r.value(A.maxAttachmentMb) * MB,
+      maxItemBytes: r.value(A.maxItemMb) * MB,
     },
+    http: {
+      connectMs: r.value(A.httpConnectTimeoutSeconds) * 1000,
+      firstByteMs: r.value(A.httpFirstByteTimeoutSeconds) * 1000,
+      idleMs: r.value(A.httpIdleTimeoutSeconds) * 1000,
+    },
+    retry: { horizonSeconds: r.value(A.retryHorizonMinutes) * 60 },
     graph: {
       nationalCloud,
       endpoint: r.read(A.graphEndpoint) ?? nationalClouds[nationalCloud].graph,
@@ -67,7 +90,12 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
     },
     blobTriggerSource: r.value(A.blobTriggerSource),
     mapping: { defaultRegion: r.value(A.mappingDefaultRegion), mailboxCacheTtlMinutes: r.value(A.mailboxCacheTtlMinutes) },
-    import: { mode: r.value(A.graphImportMode), maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds), itemClass: r.value(A.graphItemClass) },
+    import: {
+      mode: r.value(A.graphImportMode),
+      maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds),
+      itemClass: r.value(A.graphItemClass),
+      claimLeaseMs: r.value(A.importClaimLeaseSeconds) * 1000,
+    },
     reconcile: {
       minAgeMinutes: r.value(A.reconcileMinAgeMinutes),
       lookbackHours: r.value(A.reconcileLookbackHours),

@@ -1,8 +1,11 @@
 /**
  * Converts one raw item to its .eml and hands it to the importer. Idempotent: the .eml is written
- * once (If-None-Match: *) on a path derived from the raw item's, and the import job is sent until the
- * item's "converted" row exists in run status, which is written only after the job was sent (a crash
- * between the two sends it again; the importer's ledger makes a second job harmless). The .eml is
+ * once (If-None-Match: *) on a path derived from the raw item's, and only the execution whose write
+ * created it sends the import job, then records the item "converted". A second delivery of the same
+ * blob event (at once, or later) finds the .eml there and sends nothing. Should the writer have died
+ * between its write and its record, the item has no "converted" row: a delivery that comes when the
+ * .eml is older than WRITER_GRACE_MS (the reconciliation sweep's convert job) sends the job in its
+ * place; the importer's ledger claim makes even that second job harmless. The .eml is
  * never touched after it is written, so an immutability (WORM) policy on the container is no obstacle.
  * A bad item is dead-lettered with its reason, never retried in a loop.
  */
@@ -10,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import type { QueueClient } from '@azure/storage-queue';
+import type { BlobClient } from '@azure/storage-blob';
 import type { ConnectorSettings } from '../config/connector-settings';
 import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
@@ -33,6 +37,7 @@ export interface ConvertDeps {
   deadLetters: DeadLetterStore;
   importQueue: QueueClient;
   log?: (message: string) => void;
+  now?: () => Date;
 }
 
 export type ConvertResult = { status: 'converted' | 'already-converted'; emlPath: string } | { status: 'dead-lettered'; reason: string };
@@ -86,12 +91,30 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
     status = 'already-converted';
   }
 
-  if (status === 'converted' || (await deps.runStatus.itemOutcome(runId, connectorId, 'convert', itemId)) !== 'converted') {
+  if (status === 'converted' || (await writerGaveUp(eml, { runId, connectorId, itemId }, deps))) {
     const job: ImportJob = { version: 1, runId, connectorId, itemId, emlPath, attempt: 0 };
     await sendJsonMessage(deps.importQueue, job);
     await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', { path: rawPath });
   }
   return { status, emlPath };
+}
+
+/**
+ * The writer sends its job milliseconds after its write; a delivery that finds the .eml this much
+ * older and still unrecorded takes its place (a crash retry, or the reconciliation sweep's job).
+ */
+export const WRITER_GRACE_MS = 60_000;
+
+/** The .eml was written by an execution that never recorded it (it died): someone must send its job. */
+async function writerGaveUp(eml: BlobClient, ids: { runId: string; connectorId: string; itemId: string }, deps: ConvertDeps): Promise<boolean> {
+  if ((await deps.runStatus.itemOutcome(ids.runId, ids.connectorId, 'convert', ids.itemId)) === 'converted') return false;
+  const { createdOn } = await eml.getProperties();
+  const age = (deps.now ?? (() => new Date()))().getTime() - (createdOn?.getTime() ?? 0);
+  if (age > WRITER_GRACE_MS) return true;
+  (deps.log ?? (() => undefined))(
+    `${ids.connectorId}/${ids.itemId}: converted ${Math.round(age / 1000)} s ago by another delivery, which sends its import job`,
+  );
+  return false;
 }
 
 /** A valid item whose attachment is not in Blob: dead-lettered under its id (it can be re-driven once the attachment is back). */

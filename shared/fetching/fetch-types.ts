@@ -12,7 +12,7 @@ import type { ArchiverClient } from '../archiver/archiver-client';
 import type { DeliveryStore } from './delivery-store';
 
 export interface FetchDeps {
-  settings: Pick<Config, 'connectors' | 'fetch' | 'delivery'>;
+  settings: Pick<Config, 'connectors' | 'fetch' | 'delivery' | 'http' | 'retry'>;
   storage: StorageClients;
   checkpoints: CheckpointStore;
   runStatus: RunStatusStore;
@@ -25,22 +25,29 @@ export interface FetchDeps {
   deadLetters?: DeadLetterStore;
   archiverFor?: (connector: ConnectorSettings) => ArchiverClient;
   now?: () => Date;
+  /** How often the queue has delivered this job (the host's retries come before our back-off). */
+  dequeueCount?: number;
   log?: (message: string) => void;
 }
 
 export interface FetchPartResult {
-  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed' | 'unavailable';
+  status: 'completed' | 'continued' | 'stale' | 'sign-in-failed' | 'unavailable' | 'stopped' | 'retrying' | 'dead-lettered';
   pages: number;
   written: number;
   present: number;
   quarantined: number;
 }
 
-/** One source's share of a part: its counts, and a cursor when its time ran out before the end. */
+/**
+ * One source's share of a part: its counts, and a cursor when its time ran out before the end, or
+ * `stopped` when a limit ended the window early (the outcome names the limit; the window is fetched
+ * again by the next run).
+ */
 export interface SourcePart {
   pages: number;
   written: number;
   present: number;
   quarantined: number;
   cursor?: string;
+  stopped?: { outcome: 'page-cap' | 'cursor-not-advancing'; message: string };
 }

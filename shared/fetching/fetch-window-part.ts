@@ -4,21 +4,16 @@
  * rest to a continuation job. Safe to run again: items already stored are not written twice, and
  * only one execution of a part may send its continuation.
  */
-import pLimit from 'p-limit';
-import type { ConnectorSettings } from '../config/connector-settings';
 import type { FetchJob } from '../jobs/fetch-job';
 import { sendJsonMessage } from '../storage/queue-messages';
-import { ArchiverClient } from '../archiver/archiver-client';
-import { ArchiverSignInError } from '../archiver/errors';
-import { storeRawItem } from './store-raw-item';
+import { ArchiverProtocolError, ArchiverRequestError, ArchiverSignInError } from '../archiver/errors';
 import { fetchJournalPart, JournalMailboxError } from './journal-mailbox';
 import { sweepLanding } from './sweep-landing';
+import { fetchArchiverPart } from './archiver-window';
 import type { FetchDeps, FetchPartResult, SourcePart } from './fetch-types';
-import type { Window } from '../windows/window';
 import { countWindowCompleted } from '../telemetry/metrics';
-
-/** Items of a page stored at once: storage round-trips overlap, memory stays bounded. */
-const ITEM_CONCURRENCY = 8;
+import { describeFailure, failureOf } from '../http/http-error';
+import { MAX_DEQUEUE, retryDelaySeconds } from '../runs/back-off';
 
 export type { FetchDeps, FetchPartResult } from './fetch-types';
 
@@ -40,7 +35,7 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
   const window = { from: new Date(job.window.from), to: new Date(job.window.to) };
   // Retrying cannot succeed without credentials: report why and give the window back (the watermark
   // stays), so the next run fetches it once they are fixed.
-  const giveBack = async (message: string, status: 'sign-in-failed' | 'unavailable'): Promise<FetchPartResult> => {
+  const giveBack = async (message: string, status: 'sign-in-failed' | 'unavailable' | 'stopped' | 'dead-lettered'): Promise<FetchPartResult> => {
     await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message });
     await deps.checkpoints.release(connector.id, job.runId);
     log(`${connector.id}: ${message}`);
@@ -52,24 +47,32 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
   await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetching', { windowFrom: window.from, windowTo: window.to });
 
   let part: SourcePart;
+  // Where the part got to, so a retry after a failure starts from the last page read.
+  const progress = { cursor: job.cursor, pages: 0 };
   try {
     part =
       connector.source === 'smtp-mailbox'
         ? await fetchJournalPart(job, connector, needs(deps, 'mailboxApi', 'deadLetters'), deadline)
         : connector.source === 'sftp-zip'
           ? await sweepLanding(job, connector, needs(deps, 'landing', 'deliveries', 'deadLetters'), deadline)
-          : await fetchArchiverPart(job, connector, window, deps, deadline);
+          : await fetchArchiverPart(job, connector, window, needs(deps, 'deadLetters'), deadline, progress);
   } catch (err) {
     // A refused sign-in, retried, may also lock the account; a journal mailbox the app cannot read needs an admin.
     if (err instanceof ArchiverSignInError || err instanceof JournalMailboxError) return giveBack(err.message, 'sign-in-failed');
-    throw err;
+    // An answer outside the archiver's interface, or a request it rejects as such, will not change by asking again.
+    if (err instanceof ArchiverProtocolError || (err instanceof ArchiverRequestError && permanentStatus(err))) return giveBack(err.message, 'stopped');
+    // The host's quick retries first (a blip), then our growing delays (an outage).
+    if ((deps.dequeueCount ?? 1) < MAX_DEQUEUE) throw err;
+    return retryLater(job, progress, err, deps, giveBack);
   }
   const counts = { pages: part.pages, written: part.written, present: part.present, quarantined: part.quarantined };
+  if (part.stopped) return { ...counts, ...(await giveBack(part.stopped.message, 'stopped')) };
 
   if (part.cursor !== undefined) {
     const leaseUntil = new Date(now().getTime() + deps.settings.fetch.leaseMinutes * 60_000);
     if (await deps.checkpoints.advancePart(connector.id, job.runId, job.part, leaseUntil)) {
-      await sendJsonMessage(deps.fetchQueue, { ...job, cursor: part.cursor, part: job.part + 1 } satisfies FetchJob);
+      const next: FetchJob = { ...job, cursor: part.cursor, part: job.part + 1, pages: (job.pages ?? 0) + part.pages, retries: 0, failingSince: undefined };
+      await sendJsonMessage(deps.fetchQueue, next);
       log(`${connector.id}: part ${job.part} read ${part.pages} page(s); continuing in part ${job.part + 1}`);
     }
     return { ...counts, status: 'continued' };
@@ -88,41 +91,62 @@ function needs<K extends keyof FetchDeps>(deps: FetchDeps, ...keys: K[]): FetchD
   return deps as FetchDeps & Required<Pick<FetchDeps, K>>;
 }
 
-/** The http-api source: pages of the archiver's item list from the job's cursor. */
-async function fetchArchiverPart(job: FetchJob, connector: ConnectorSettings, window: Window, deps: FetchDeps, deadline: number): Promise<SourcePart> {
-  const now = deps.now ?? (() => new Date());
-  const log = deps.log ?? (() => undefined);
-  const archiver = (deps.archiverFor ?? defaultArchiver)(connector);
-  const result: SourcePart = { pages: 0, written: 0, present: 0, quarantined: 0 };
-  let cursor = job.cursor;
-  for (;;) {
-    const page = await archiver.listItems(connector.product, window, { cursor, limit: deps.settings.fetch.pageSize });
-    result.pages++;
-    const limit = pLimit(ITEM_CONCURRENCY);
-    await Promise.all(
-      page.lines.map((line) =>
-        limit(async () => {
-          const stored = await storeRawItem({ storage: deps.storage, archiver, connectorId: connector.id, runId: job.runId }, line);
-          if (stored.outcome === 'quarantined') {
-            result.quarantined++;
-            log(`${connector.id}: kept an unusable item in quarantine (${stored.path}): ${stored.reason}`);
-            await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, 'failed', { reason: stored.reason });
-          } else {
-            result[stored.outcome]++;
-            await deps.runStatus.recordItem(job.runId, connector.id, 'fetch', stored.key, stored.outcome, { path: stored.path });
-          }
-        }),
-      ),
-    );
-    cursor = page.nextCursor;
-    if (!cursor) return result;
-    if (now().getTime() >= deadline) return { ...result, cursor };
-  }
+/** A 4xx the archiver will give again: not a timeout, not throttling, not a token that expired once more (the sign-in policy deals with refusals). */
+function permanentStatus(err: ArchiverRequestError): boolean {
+  const status = failureOf(err).status ?? 0;
+  return status >= 400 && status < 500 && ![401, 408, 429].includes(status);
 }
 
-function defaultArchiver(connector: ConnectorSettings): ArchiverClient {
-  if (connector.password === undefined || !connector.archiverUrl || !connector.username) {
-    throw new Error(`connector ${connector.id} has no archiver sign-in: ${connector.unavailable ?? 'not set'}`);
+/**
+ * A failure that may pass (an outage, throttling beyond the client's retries, a timeout): the part
+ * is put back on the queue from the last page it read, after a delay that grows with each retry,
+ * until RETRY_HORIZON_HOURS after the first failure; then the window is given back with the reason
+ * (the watermark stays, the next run fetches it) and the job is dead-lettered. Only the execution
+ * that moves the checkpoint on sends the retry, so a duplicated delivery sends no second chain.
+ */
+async function retryLater(
+  job: FetchJob,
+  progress: { cursor?: string; pages: number },
+  err: unknown,
+  deps: FetchDeps,
+  giveBack: (message: string, status: 'dead-lettered') => Promise<FetchPartResult>,
+): Promise<FetchPartResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const failingSince = job.failingSince ?? now.toISOString();
+  const reason = describeFailure(err);
+  const retries = job.retries ?? 0;
+  const delay = retryDelaySeconds(retries, failingSince, now, deps.settings.retry.horizonSeconds);
+  const counts = { pages: progress.pages, written: 0, present: 0, quarantined: 0 };
+  if (delay === undefined) {
+    const hours = (now.getTime() - Date.parse(failingSince)) / 3_600_000;
+    const message = `fetch-failed: part ${job.part} kept failing for ${hours.toFixed(1)} h (${retries + 1} attempts; RETRY_HORIZON_HOURS): ${reason}`;
+    await deps.deadLetters?.record({
+      connectorId: job.connectorId,
+      stage: 'fetch',
+      key: `window-${job.window.from}`,
+      reason: message,
+      input: `fetch-job:${JSON.stringify({ ...job, cursor: progress.cursor, retries: 0, failingSince: undefined })}`,
+      runId: job.runId,
+    });
+    return { ...counts, ...(await giveBack(message, 'dead-lettered')) };
   }
-  return new ArchiverClient({ baseUrl: connector.archiverUrl, username: connector.username, password: connector.password });
+  const leaseUntil = new Date(now.getTime() + (delay + deps.settings.fetch.leaseMinutes * 60) * 1000);
+  if (await deps.checkpoints.advancePart(job.connectorId, job.runId, job.part, leaseUntil)) {
+    const retry: FetchJob = {
+      ...job,
+      cursor: progress.cursor,
+      part: job.part + 1,
+      pages: (job.pages ?? 0) + progress.pages,
+      retries: retries + 1,
+      failingSince,
+    };
+    await sendJsonMessage(deps.fetchQueue, retry, { visibilityDelaySeconds: delay });
+    await deps.runStatus.setConnectorState(job.runId, job.connectorId, 'retrying', {
+      windowFrom: new Date(job.window.from),
+      windowTo: new Date(job.window.to),
+      message: `retry ${retries + 1} in ${delay} s: ${reason}`,
+    });
+    (deps.log ?? (() => undefined))(`${job.connectorId}: part ${job.part} failed (${reason}); retrying from its last page in ${delay} s`);
+  }
+  return { ...counts, status: 'retrying' };
 }

@@ -9,16 +9,24 @@ import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { ArchiverClient } from '../archiver/archiver-client';
 import type { RawAttachment } from '../items/raw-item';
-import { hasStatus } from '../http/http-error';
+import { failureOf, hasStatus } from '../http/http-error';
 
 export const BLOCK_SIZE = 4 * 1024 * 1024;
 const MAX_RESUMES = 5;
 
 export type AttachmentOutcome = 'written' | 'present';
 
+/** Why an attachment cannot be stored; each is a named outcome in the run report. */
+export type AttachmentProblem = 'attachment-mismatch' | 'attachment-gone' | 'attachment-refused' | 'attachment-incomplete';
+
+/** The attachment cannot be stored as the item describes it, and asking again will not change that: its item is quarantined. */
 export class AttachmentIntegrityError extends Error {
-  constructor(attachmentId: string, detail: string) {
-    super(`attachment ${attachmentId}: ${detail}`);
+  constructor(
+    attachmentId: string,
+    detail: string,
+    readonly problem: AttachmentProblem = 'attachment-mismatch',
+  ) {
+    super(`${problem}: attachment ${attachmentId}: ${detail}`);
     this.name = 'AttachmentIntegrityError';
   }
 }
@@ -67,7 +75,21 @@ export async function storeAttachment(
     } catch (err) {
       // A cut-off stream resumes after the last staged block (the unstaged tail is fetched again);
       // anything else is not ours to retry.
-      if (err instanceof AttachmentIntegrityError || attempt >= MAX_RESUMES || !isCutOff(err)) throw err;
+      if (err instanceof AttachmentIntegrityError) throw err;
+      const status = failureOf(err).status;
+      if (status === 404 || status === 410)
+        throw new AttachmentIntegrityError(ref.id, `the archiver answered HTTP ${status} (purged at the source?)`, 'attachment-gone');
+      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        throw new AttachmentIntegrityError(ref.id, `the archiver refused the download with HTTP ${status}`, 'attachment-refused');
+      }
+      if (!isCutOff(err)) throw err;
+      if (attempt >= MAX_RESUMES) {
+        throw new AttachmentIntegrityError(
+          ref.id,
+          `cut off ${attempt + 1} times, ${staged} of ${ref.size} bytes kept (${(err as Error).message})`,
+          'attachment-incomplete',
+        );
+      }
     }
   }
 
@@ -91,6 +113,7 @@ function isCutOff(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
   return (
     code === 'ECONNRESET' ||
+    code === 'ECONNABORTED' ||
     code === 'EPIPE' ||
     code === 'ETIMEDOUT' ||
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||

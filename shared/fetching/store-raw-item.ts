@@ -23,6 +23,8 @@ export interface StoreContext {
   archiver: ArchiverClient;
   connectorId: string;
   runId: string;
+  /** Checked against the sizes the item announces, before anything is downloaded. */
+  limits: { maxAttachmentBytes: number; maxItemBytes: number };
 }
 
 export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<StoreOutcome> {
@@ -31,9 +33,12 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
   try {
     header = readRawItemHeader(line);
   } catch (err) {
-    if (err instanceof BadRawItemError) return quarantine(ctx, line, `line-${sha256.slice(0, 16)}`, err.message);
+    if (err instanceof BadRawItemError) return quarantine(ctx, line, `line-${sha256.slice(0, 16)}`, `bad-item: ${err.message}`);
     throw err;
   }
+
+  const tooLarge = sizeProblem(header, ctx.limits);
+  if (tooLarge) return quarantine(ctx, line, header.id, tooLarge);
 
   const attachments = ctx.storage.blob.getContainerClient(containers.rawAttachments);
   try {
@@ -63,6 +68,18 @@ export async function storeRawItem(ctx: StoreContext, line: Buffer): Promise<Sto
     ctx.runId,
   );
   return { outcome, key: header.id, path };
+}
+
+/** Why an item is larger than the settings allow, from the sizes it announces; undefined if it fits. */
+function sizeProblem(header: RawItemHeader, limits: StoreContext['limits']): string | undefined {
+  const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  const big = header.attachments.find((a) => a.size > limits.maxAttachmentBytes);
+  if (big)
+    return `attachment-too-large: attachment ${big.id} announces ${mb(big.size)}, over FETCH_MAX_ATTACHMENT_MB (${mb(limits.maxAttachmentBytes)}); not downloaded`;
+  const total = header.attachments.reduce((n, a) => n + a.size, 0);
+  if (total > limits.maxItemBytes)
+    return `item-too-large: the item's attachments announce ${mb(total)}, over FETCH_MAX_ITEM_MB (${mb(limits.maxItemBytes)}); not downloaded`;
+  return undefined;
 }
 
 /**

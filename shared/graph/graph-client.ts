@@ -21,11 +21,15 @@ import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential
 import { nationalClouds } from '../config/national-clouds';
 import type { Config } from '../config/config';
 import { RetryPolicy } from './retry-policy';
+import { IoTimeoutMiddleware } from './io-timeout-middleware';
+import type { IoTimeouts } from '../http/io-timeouts';
 
 export interface GraphClientOptions {
   maxRetries?: number;
   maxRetryAfterSeconds: number;
   baseDelayMs?: number;
+  /** First-byte and idle bounds on every attempt (HTTP_*_TIMEOUT_SECONDS). */
+  timeouts?: Pick<IoTimeouts, 'firstByteMs' | 'idleMs'>;
   /** Tests only: the credential instead of the managed identity. */
   credential?: TokenCredential;
 }
@@ -70,7 +74,8 @@ export function createGraphClient(graph: Config['graph'], options: GraphClientOp
     maxRetryAfterSeconds: options.maxRetryAfterSeconds,
     baseDelayMs: options.baseDelayMs ?? 500,
   });
-  const chain: Middleware[] = [auth, retry, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
+  const timeouts = new IoTimeoutMiddleware(options.timeouts ?? { firstByteMs: 60_000, idleMs: 60_000 });
+  const chain: Middleware[] = [auth, retry, timeouts, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
   for (let i = 0; i < chain.length - 1; i++) chain[i].setNext!(chain[i + 1]);
   return Client.initWithMiddleware({
     baseUrl: graph.endpoint,

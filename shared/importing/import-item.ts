@@ -30,15 +30,14 @@ import { throttleDelaySeconds } from '../http/retry-decision';
 import type { MappingStore } from '../mapping/mapping-store';
 import { readItemMessage, type ItemMessage } from '../mime/read-message';
 import type { GraphCache } from './graph-cache';
-import { CLAIM_LEASE_MS, ImportLedger, type LedgerEntry } from './ledger';
+import type { ImportLedger, LedgerEntry } from './ledger';
 import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, itemClassOf, messagePayload, type BuiltPayload, type KeyedAttachment } from './message-payload';
 import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
 import { STRATEGIES, type Strategy, type StrategyStore } from './strategies';
 import { countBytesImported, forConnector } from '../telemetry/metrics';
+import { MAX_DEQUEUE, retryDelaySeconds } from '../runs/back-off';
 import type { UnmappedStore } from './unmapped';
 
-/** Must equal host.json extensions.queues.maxDequeueCount (a test keeps them equal). */
-export const IMPORT_MAX_DEQUEUE = 5;
 /** Throttling re-queues are not failures, but not endless either. */
 const MAX_REQUEUES = 50;
 /** importMime sends the whole message base64 in one request, which must stay under 4 MB. */
@@ -74,7 +73,7 @@ class MailboxRefusedError extends Error {
 }
 
 export interface ImportDeps {
-  settings: Pick<Config, 'connectors' | 'mapping' | 'import'>;
+  settings: Pick<Config, 'connectors' | 'mapping' | 'import' | 'retry'>;
   storage: StorageClients;
   runStatus: RunStatusStore;
   deadLetters: DeadLetterStore;
@@ -210,11 +209,22 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   );
 
   if (transient.length > 0) {
-    if (delivery.dequeueCount < IMPORT_MAX_DEQUEUE) {
+    const what = transient.map((f) => `${f.upn ?? f.key}: ${f.reason}`).join('; ');
+    if (delivery.dequeueCount < MAX_DEQUEUE) {
       // Let the queue retry; the copies that succeeded are in the ledger and are skipped next time.
-      throw new Error(`import of ${job.itemId} failed for ${transient.map((f) => `${f.upn ?? f.key}: ${f.reason}`).join('; ')}`);
+      throw new Error(`import of ${job.connectorId}/${job.itemId} failed for ${what}`);
     }
-    for (const f of transient) copies.push(await deadLetterCopy(job, f, deps));
+    // Past the host's quick retries: put the job back with a growing delay (an outage of hours leaves no gap).
+    const failingSince = job.failingSince ?? new Date().toISOString();
+    const retries = job.retries ?? 0;
+    const delay = retryDelaySeconds(retries, failingSince, new Date(), deps.settings.retry.horizonSeconds);
+    if (delay !== undefined) {
+      await sendJsonMessage(deps.importQueue, { ...job, retries: retries + 1, failingSince } satisfies ImportJob, { visibilityDelaySeconds: delay });
+      log(`item ${job.connectorId}/${job.itemId}: ${transient.length} mailbox copies failed (${what}); retry ${retries + 1} in ${delay} s`);
+      return { status: 'requeued', copies, unmapped };
+    }
+    const since = `failing since ${failingSince}, ${retries + 1} retries (RETRY_HORIZON_HOURS)`;
+    for (const f of transient) copies.push(await deadLetterCopy(job, { ...f, reason: `${f.reason}; ${since}` }, deps));
   }
   if (permanent.length > 0 || transient.length > 0) return { status: 'partial', copies, unmapped };
   if (await deps.unmapped.remove(job.connectorId, job.itemId)) {
@@ -291,8 +301,8 @@ async function importCopy(c: Copy): Promise<CopyOutcome> {
   if (entry.state === 'complete') return 'duplicate';
   let lookFirst = false;
   if (entry.holder !== holder) {
-    if (ImportLedger.heldByAnother(entry, holder)) {
-      const left = Math.ceil((CLAIM_LEASE_MS - (Date.now() - Date.parse(entry.claimedAt))) / 1000);
+    if (ledger.heldByAnother(entry, holder)) {
+      const left = Math.ceil((ledger.leaseMs - (Date.now() - Date.parse(entry.claimedAt))) / 1000);
       throw new ComeBackLaterError(Math.min(60, Math.max(1, left)), `copy for ${c.mb.upn} is being made by another delivery`);
     }
     const taken = await ledger.takeOver(...c.ids, entry, holder);

@@ -16,7 +16,7 @@ import { percentEncode } from '../text/percent-encode';
 import { findEntity } from '../storage/tables';
 import { hasStatus } from '../http/http-error';
 
-/** Longer than any one copy takes (a 150 MB upload included), shorter than the import function's timeout. */
+/** The default lease: longer than any one copy takes (a 150 MB upload included), shorter than the import function's timeout. */
 export const CLAIM_LEASE_MS = 15 * 60_000;
 
 export type LedgerState = 'claimed' | 'created' | 'complete';
@@ -40,7 +40,11 @@ interface Row {
 }
 
 export class ImportLedger {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    /** IMPORT_CLAIM_LEASE_SECONDS. */
+    readonly leaseMs = CLAIM_LEASE_MS,
+  ) {}
 
   private static key(connectorId: string, itemId: string): string {
     return percentEncode(`${connectorId}:${itemId}`);
@@ -66,8 +70,8 @@ export class ImportLedger {
   }
 
   /** Is the claim someone else's live one (not handed back, lease not run out)? */
-  static heldByAnother(entry: LedgerEntry, holder: string, now = Date.now()): boolean {
-    return entry.state !== 'complete' && entry.holder !== '' && entry.holder !== holder && now - Date.parse(entry.claimedAt) < CLAIM_LEASE_MS;
+  heldByAnother(entry: LedgerEntry, holder: string, now = Date.now()): boolean {
+    return entry.state !== 'complete' && entry.holder !== '' && entry.holder !== holder && now - Date.parse(entry.claimedAt) < this.leaseMs;
   }
 
   /** Takes over a handed-back or expired claim; false if someone else changed it first. */

@@ -16,6 +16,12 @@ export const fetchJobSchema = z.object({
   cursor: z.string().max(16384).optional(),
   /** 0 for the scheduler's job, then 1, 2, ... for continuations. */
   part: z.number().int().min(0).default(0),
+  /** Pages read in the earlier parts of the window (FETCH_MAX_PAGES_PER_WINDOW counts them all). */
+  pages: z.number().int().min(0).optional(),
+  /** How often this part was put back after a failure that may pass (the retry back-off grows with it). */
+  retries: z.number().int().min(0).optional(),
+  /** When the first of those failures happened: retrying stops RETRY_HORIZON_HOURS after it. */
+  failingSince: z.iso.datetime().optional(),
 });
 
 export type FetchJob = z.infer<typeof fetchJobSchema>;

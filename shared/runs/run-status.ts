@@ -13,7 +13,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
 import { findEntity } from '../storage/tables';
 
-export type ConnectorRunState = 'dispatched' | 'in-flight-elsewhere' | 'nothing-new' | 'fetching' | 'fetched' | 'failed';
+export type ConnectorRunState = 'dispatched' | 'in-flight-elsewhere' | 'nothing-new' | 'fetching' | 'retrying' | 'fetched' | 'failed';
 
 /** reconcile: the sweep queued a stranded item again (shared/reconciling/reconcile.ts). */
 export type Stage = 'fetch' | 'convert' | 'import' | 'reconcile';
@@ -66,6 +66,8 @@ export interface ItemRow {
   outcome: ItemOutcome;
   path?: string;
   attempts?: number;
+  /** Why it failed or is unmapped. */
+  reason?: string;
   /** When the row was last written (the table's Timestamp). */
   updatedAt: Date;
 }
@@ -155,7 +157,7 @@ export class RunStatusStore {
 
   /** Every item row of a run, for the reconciliation sweep: stage, decoded key, outcome, raw path, last write. */
   async *itemRows(runId: string): AsyncIterable<ItemRow> {
-    const rows = this.table.listEntities<{ connectorId: string; stage: Stage; outcome: ItemOutcome; path?: string; attempts?: number }>({
+    const rows = this.table.listEntities<{ connectorId: string; stage: Stage; outcome: ItemOutcome; path?: string; attempts?: number; reason?: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${runId} and RowKey ge 'item__' and RowKey lt 'item_~'` },
     });
     for await (const row of rows) {
@@ -169,6 +171,7 @@ export class RunStatusStore {
         outcome: row.outcome,
         path: row.path,
         attempts: row.attempts,
+        reason: row.reason,
         updatedAt: new Date(row.timestamp as string),
       };
     }

@@ -9,7 +9,8 @@ import { convertRawItem } from '../../shared/converting/convert-raw-item';
 import { emlPathOf, rawAttachmentPath, rawItemPath } from '../../shared/items/paths';
 import { containers } from '../../shared/storage/names';
 import { parseImportJob, type ImportJob } from '../../shared/jobs/import-job';
-import { importItem, IMPORT_MAX_DEQUEUE, type ImportResult } from '../../shared/importing/import-item';
+import { importItem, type ImportResult } from '../../shared/importing/import-item';
+import { MAX_DEQUEUE } from '../../shared/runs/back-off';
 import { startGraphSimulator, type GraphSimulator } from '../../dev/stack/graph-sim/server';
 import type { GraphSimOptionsInput } from '../../dev/stack/graph-sim/options';
 import type { FixtureItem } from '../fixtures/items';
@@ -70,7 +71,7 @@ export async function runImport(f: ImportFixture, job: ImportJob, deps: Partial<
       try {
         result = await importItem(current, { ...f.services, ...deps }, { dequeueCount });
       } catch (err) {
-        if (dequeueCount >= IMPORT_MAX_DEQUEUE) throw err;
+        if (dequeueCount >= MAX_DEQUEUE) throw err;
       }
     }
     if (result.status !== 'requeued') return result;

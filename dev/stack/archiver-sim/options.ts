@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 const rate = z.coerce.number().min(0).max(1);
+/** A switch from code (boolean) or from ARCHIVER_SIM_FAULTS ("true"/"false"). */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 export const faultsSchema = z.object({
   /** Share of item and attachment requests answered 429 / 500 / 503 (429 and 503 with Retry-After). */
@@ -18,11 +20,34 @@ export const faultsSchema = z.object({
   /** The first N downloads of every attachment are cut off half-way (connection reset). */
   resetDownloads: z.coerce.number().int().min(0).max(100).default(0),
   /** Every page after the first starts with the previous page's last item again. */
-  duplicatesAcrossPages: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+  duplicatesAcrossPages: flag.default(false),
   /** Tokens expire after this many seconds (a request with an expired token gets 401). */
   tokenTtlSeconds: z.coerce.number().int().min(1).default(3600),
   /** Share of authenticated requests answered 401 as if the token had just expired. */
   tokenExpiryRate: rate.default(0),
+  /** Share of attachments (chosen by id, the same every time) answering 404: purged at the source. */
+  goneAttachmentRate: rate.default(0),
+  /** Share of attachments (by id) whose every download ends early, shorter than its Content-Length. */
+  shortAttachmentRate: rate.default(0),
+  /** Share of attachments (by id) whose downloads send their headers and then nothing. */
+  stalledAttachmentRate: rate.default(0),
+  /** Share of pages (by offset) whose body is always cut off half-way (shorter than its Content-Length). */
+  cutPageRate: rate.default(0),
+  /** Every page answers the first page's cursor again: a cursor that never advances. */
+  endlessCursor: flag.default(false),
+  /** When above 0, item pages trickle: one byte every this many milliseconds. */
+  trickleMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** The sign-in answers 200 with an HTML page instead of JSON. */
+  signInNotJson: flag.default(false),
+  /** When above 0, the first item with an attachment announces it as this many bytes (the download is the real size). */
+  announceAttachmentBytes: z.coerce.number().int().min(0).default(0),
+  /** When above 0, the first item of each page is padded to a line of this many bytes. */
+  hugeLineBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .default(0),
 });
 
 export type Faults = z.infer<typeof faultsSchema>;

@@ -41,3 +41,8 @@ export function hashString(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
+
+/** Whether `key` is among the `share` of keys a fault applies to: the same answer every time, so a fault sticks to its item. */
+export function chosen(key: string, share: number): boolean {
+  return share > 0 && hashString(`fault:${key}`) / 4294967296 < share;
+}

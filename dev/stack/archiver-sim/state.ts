@@ -17,7 +17,20 @@ export interface SimulatorStats {
   signInsRefused: number;
   pages: number;
   downloads: number;
-  faults: { throttled: number; serverErrors: number; unavailable: number; slow: number; resets: number; duplicates: number; tokenExpired: number };
+  faults: {
+    throttled: number;
+    serverErrors: number;
+    unavailable: number;
+    slow: number;
+    resets: number;
+    duplicates: number;
+    tokenExpired: number;
+    gone: number;
+    short: number;
+    stalled: number;
+    cutPages: number;
+    trickled: number;
+  };
 }
 
 export function emptyStats(): SimulatorStats {
@@ -26,6 +39,19 @@ export function emptyStats(): SimulatorStats {
     signInsRefused: 0,
     pages: 0,
     downloads: 0,
-    faults: { throttled: 0, serverErrors: 0, unavailable: 0, slow: 0, resets: 0, duplicates: 0, tokenExpired: 0 },
+    faults: {
+      throttled: 0,
+      serverErrors: 0,
+      unavailable: 0,
+      slow: 0,
+      resets: 0,
+      duplicates: 0,
+      tokenExpired: 0,
+      gone: 0,
+      short: 0,
+      stalled: 0,
+      cutPages: 0,
+      trickled: 0,
+    },
   };
 }

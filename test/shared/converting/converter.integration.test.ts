@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { loadSettings } from '../../../shared/app/settings';
 import { createServices, type Services } from '../../../shared/app/services';
-import { convertRawItem } from '../../../shared/converting/convert-raw-item';
+import { convertRawItem, WRITER_GRACE_MS } from '../../../shared/converting/convert-raw-item';
 import { emlPathOf, rawAttachmentPath, rawItemPath } from '../../../shared/items/paths';
 import { containers } from '../../../shared/storage/names';
 import { parseImportJob } from '../../../shared/jobs/import-job';
@@ -77,10 +77,26 @@ describe('converter (Azurite)', () => {
     const path = await store(f);
     // The .eml is there but never recorded that its import was queued.
     await blob(containers.mime, emlPathOf(path)).upload('partial', 7, { metadata: { runid: RUN } });
+    // At once, the writer may still be at work: only a delivery after the grace takes its place.
     assert.equal((await convertRawItem(path, services)).status, 'already-converted');
+    assert.deepEqual(await importJobs(), []);
+    const later = () => new Date(Date.now() + WRITER_GRACE_MS + 1000);
+    assert.equal((await convertRawItem(path, { ...services, now: later })).status, 'already-converted');
     assert.deepEqual(
       (await importJobs()).map((j) => j.itemId),
       ['crash-between-eml-and-queue'],
+    );
+  });
+
+  it('two simultaneous deliveries of the same blob event send one import job, from the execution that wrote the .eml', async () => {
+    const f = structuredClone(fixtureItems[0]);
+    f.raw.id = 'delivered-twice-at-once';
+    const path = await store(f);
+    const results = await Promise.all([convertRawItem(path, services), convertRawItem(path, services), convertRawItem(path, services)]);
+    assert.deepEqual(results.map((r) => r.status).sort(), ['already-converted', 'already-converted', 'converted']);
+    assert.deepEqual(
+      (await importJobs()).map((j) => j.itemId),
+      ['delivered-twice-at-once'],
     );
   });
 

@@ -231,7 +231,13 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       class OneBadLine extends ArchiverClient {
         override async listItems(product: string, window: Window, options: { cursor?: string; limit: number }): Promise<ItemPage> {
           const page = await super.listItems(product, window, options);
-          return { ...page, lines: [bad, ...page.lines] };
+          return {
+            ...page,
+            lines: (async function* () {
+              yield bad;
+              yield* page.lines;
+            })(),
+          };
         }
       }
       const connector = f.services.settings.connectors.find((c) => c.id === 'whatsapp')!;
@@ -251,6 +257,156 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       assert.equal(summary?.connectors[0].failed, 1);
     } finally {
       await f.stop();
+    }
+  });
+});
+
+describe('fetcher against a hostile archiver (issue 12)', () => {
+  /** Runs one window of `connector` against an archiver with `faults`, with short time bounds; returns the results and the run's failures. */
+  async function hostileWindow(faults: Record<string, unknown>, env: Record<string, string> = {}, connectorId = 'whatsapp') {
+    const f = await startFetchFixture(
+      { itemsPerDay: 30, faults },
+      { FETCH_PAGE_SIZE: '5', HTTP_FIRST_BYTE_TIMEOUT_SECONDS: '2', HTTP_IDLE_TIMEOUT_SECONDS: '1', ...env },
+    );
+    try {
+      const job = await dispatchOne(f.services, connectorId, new Date('2026-03-10T01:00:00Z'), runId());
+      const started = Date.now();
+      const results = await runJobChain(job, f.services, { attempts: 5, maxParts: 50 });
+      const seconds = (Date.now() - started) / 1000;
+      const failures: { key: string; reason: string }[] = [];
+      for await (const row of f.services.runStatus.itemRows(job.runId)) if (row.outcome === 'failed') failures.push({ key: row.key, reason: row.reason ?? '' });
+      const summary = await f.services.runStatus.summarize(job.runId);
+      const checkpoint = await f.services.checkpoints.read(connectorId);
+      const stored = await rawItemBlobs(f.services, connectorId);
+      return { f, job, results, seconds, failures, summary, checkpoint, stored };
+    } catch (err) {
+      await f.stop();
+      throw err;
+    }
+  }
+
+  it('defect 2: attachments answering 404 are quarantined per item with a named reason, and the window completes', async () => {
+    const r = await hostileWindow({ goneAttachmentRate: 0.5 });
+    try {
+      assert.equal(r.results.at(-1)?.status, 'completed');
+      assert.ok(r.checkpoint?.inFlight === undefined && r.checkpoint?.watermark, 'the watermark moved');
+      const gone = r.failures.filter((x) => /^attachment-gone: /.test(x.reason));
+      assert.ok(gone.length > 0 && r.f.sim.stats.faults.gone > 0, JSON.stringify(r.failures));
+      assert.equal(r.stored.size + gone.length, 30, 'every item is stored or named');
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 2: a body shorter than its Content-Length is retried from where it stopped, then quarantined as incomplete', async () => {
+    const r = await hostileWindow({ shortAttachmentRate: 0.4 });
+    try {
+      assert.equal(r.results.at(-1)?.status, 'completed');
+      const short = r.failures.filter((x) => /^attachment-incomplete: /.test(x.reason));
+      assert.ok(short.length > 0, JSON.stringify(r.failures));
+      assert.equal(r.stored.size + short.length, 30);
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 2: a page whose body is always cut off is recorded with its cursor and the window goes on', async () => {
+    const r = await hostileWindow({ cutPageRate: 0.3 });
+    try {
+      assert.equal(r.results.at(-1)?.status, 'completed');
+      const pages = r.failures.filter((x) => /^page-incomplete: /.test(x.reason));
+      assert.ok(pages.length > 0 && r.f.sim.stats.faults.cutPages > 0, JSON.stringify(r.failures));
+      const letters = await r.f.services.deadLetters.list('whatsapp', 'fetch');
+      assert.ok(
+        letters.some((l) => l.input.includes('cursor=')),
+        'the page can be fetched again',
+      );
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 2: a sign-in answer that is not JSON fails the window once with a named reason, not five times into the poison queue', async () => {
+    const r = await hostileWindow({ signInNotJson: true });
+    try {
+      assert.deepEqual(
+        r.results.map((x) => x.status),
+        ['stopped'],
+      );
+      assert.equal(r.summary?.connectors[0].state, 'failed');
+      assert.match(r.summary?.connectors[0].message ?? '', /not JSON \(text\/html\)/);
+      assert.equal(r.checkpoint?.inFlight, undefined, 'the window is given back for the next run');
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 3: a cursor that never advances stops the window with a named outcome after a bounded number of requests', async () => {
+    const r = await hostileWindow({ endlessCursor: true });
+    try {
+      assert.equal(r.results.at(-1)?.status, 'stopped');
+      assert.match(r.summary?.connectors[0].message ?? '', /^cursor-not-advancing: /);
+      assert.ok(r.f.sim.stats.pages <= 3, `${r.f.sim.stats.pages} pages requested`);
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 3: the page cap stops a window that keeps going, with a named outcome', async () => {
+    const r = await hostileWindow({}, { FETCH_MAX_PAGES_PER_WINDOW: '3' });
+    try {
+      assert.equal(r.results.at(-1)?.status, 'stopped');
+      assert.match(r.summary?.connectors[0].message ?? '', /^page-cap: 3 pages/);
+      assert.equal(r.f.sim.stats.pages, 3);
+    } finally {
+      await r.f.stop();
+    }
+  });
+
+  it('defect 3: a trickling list and a stalled attachment end within the time bounds', async () => {
+    const trickle = await hostileWindow({ trickleMs: 3000 });
+    try {
+      assert.ok(trickle.seconds < 120, `took ${trickle.seconds} s`);
+      assert.ok(
+        trickle.failures.some((x) => /^page-incomplete: .*idle timeout/.test(x.reason)),
+        JSON.stringify(trickle.failures),
+      );
+    } finally {
+      await trickle.f.stop();
+    }
+    const stalled = await hostileWindow({ stalledAttachmentRate: 0.3 });
+    try {
+      assert.equal(stalled.results.at(-1)?.status, 'completed');
+      assert.ok(stalled.seconds < 120, `took ${stalled.seconds} s`);
+      assert.ok(
+        stalled.failures.some((x) => /^attachment-incomplete: .*idle timeout/.test(x.reason)),
+        JSON.stringify(stalled.failures),
+      );
+    } finally {
+      await stalled.f.stop();
+    }
+  });
+
+  it('defect 3: an attachment announced larger than the limit is not downloaded; a line over the limit is never held', async () => {
+    const big = await hostileWindow({ announceAttachmentBytes: 2 * 1024 ** 3 });
+    try {
+      assert.equal(big.results.at(-1)?.status, 'completed');
+      assert.ok(
+        big.failures.some((x) => /^attachment-too-large: .*2048\.0 MB/.test(x.reason)),
+        JSON.stringify(big.failures),
+      );
+    } finally {
+      await big.f.stop();
+    }
+    const long = await hostileWindow({ hugeLineBytes: 3 * 1024 * 1024 }, { FETCH_MAX_LINE_KB: '256' });
+    try {
+      assert.equal(long.results.at(-1)?.status, 'completed');
+      const named = long.failures.filter((x) => /^line-too-long: an item of \d+ bytes/.test(x.reason));
+      assert.ok(named.length > 0, JSON.stringify(long.failures));
+      const quarantine = long.f.services.storage.blob.getContainerClient(containers.rawQuarantine);
+      for await (const b of quarantine.listBlobsFlat()) assert.ok((b.properties.contentLength ?? 0) <= 4096, 'only the head is kept');
+    } finally {
+      await long.f.stop();
     }
   });
 });

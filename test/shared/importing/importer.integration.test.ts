@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { fixtureItems, withAttachments, type FixtureItem } from '../../fixtures/items';
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { importItem } from '../../../shared/importing/import-item';
+import { MAX_DEQUEUE } from '../../../shared/runs/back-off';
 import { redriveUnmapped } from '../../../shared/importing/redrive';
 import { parseMappingCsv } from '../../../shared/mapping/mapping-csv';
 import { ImportLedger } from '../../../shared/importing/ledger';
@@ -167,7 +168,7 @@ describe('importer (Azurite + Graph simulator)', () => {
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1, 'the retry found it by its de-duplication property');
   });
 
-  it('one failing mailbox does not hold the others; it finally dead-letters with its reason', async () => {
+  it('one failing mailbox does not hold the others; after the host retries it backs off with growing delays, then dead-letters with its reason', async () => {
     const chat = item('chat');
     const job = await convertFixture(f, chat);
     f.graph.setOptions({ failUsers: [OMAR] });
@@ -175,11 +176,19 @@ describe('importer (Azurite + Graph simulator)', () => {
       await assert.rejects(importItem(job, f.services, { dequeueCount: 1 }), /omar\.haddad/);
       assert.equal(copiesOf(f, OLIVIA, chat.raw.id).length, 1);
       assert.equal(copiesOf(f, WEI, chat.raw.id).length, 1);
-      const last = await importItem(job, f.services, { dequeueCount: 5 });
+      // The host's last delivery: the job puts itself back with a delay instead of giving up.
+      const fifth = await importItem(job, f.services, { dequeueCount: MAX_DEQUEUE });
+      assert.equal(fifth.status, 'requeued');
+      assert.equal((await f.services.importQueue.getProperties()).approximateMessagesCount, 1, 'back on the queue');
+      assert.equal((await f.services.importQueue.receiveMessages()).receivedMessageItems.length, 0, 'after a delay');
+      await f.services.importQueue.clearMessages();
+      // A day later (RETRY_HORIZON_MINUTES), still failing: dead-lettered.
+      const dayAgo = new Date(Date.now() - 25 * 3600_000).toISOString();
+      const last = await importItem({ ...job, failingSince: dayAgo, retries: 12 }, f.services, { dequeueCount: MAX_DEQUEUE });
       assert.equal(last.status, 'partial');
       const letters = await f.services.deadLetters.list('enterprise', 'import');
       const letter = letters.find((l) => l.key === `${chat.raw.id}@${OMAR}`);
-      assert.match(letter?.reason ?? '', /HTTP 500/);
+      assert.match(letter?.reason ?? '', /HTTP 500.*failing since .*13 retries/);
       assert.equal(copiesOf(f, OLIVIA, chat.raw.id).length, 1, 'no duplicate in the mailboxes that worked');
     } finally {
       f.graph.setOptions({ failUsers: [] });

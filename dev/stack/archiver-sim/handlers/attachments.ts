@@ -3,10 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors } from '../errors';
 import { mediaStream } from '../media';
 import type { SimulatorState } from '../state';
+import { chosen } from '../random';
 
 export async function handleDownload(id: string, req: IncomingMessage, res: ServerResponse, state: SimulatorState): Promise<void> {
   const attachment = await state.source.attachment(id);
   if (!attachment) return errors.notFound(res, `no attachment ${id}`);
+  const f = state.options.faults;
+  if (chosen(id, f.goneAttachmentRate)) {
+    state.stats.faults.gone++;
+    return errors.notFound(res, `attachment ${id} was purged`);
+  }
   let offset = 0;
   const range = req.headers.range;
   if (range) {
@@ -29,6 +35,14 @@ export async function handleDownload(id: string, req: IncomingMessage, res: Serv
   if (offset > 0) headers['Content-Range'] = `bytes ${offset}-${attachment.size - 1}/${attachment.size}`;
   res.writeHead(offset > 0 ? 206 : 200, headers);
   state.stats.downloads++;
+  if (chosen(id, f.stalledAttachmentRate)) {
+    // Headers, then nothing, until the client gives up.
+    state.stats.faults.stalled++;
+    res.flushHeaders();
+    return;
+  }
+  // A body that ends early, with a clean close: shorter than its Content-Length.
+  const shortAt = chosen(id, f.shortAttachmentRate) ? offset + Math.max(1, Math.floor((attachment.size - offset) / 3)) : undefined;
   let sent = offset;
   for await (const chunk of mediaStream(attachment.spec, offset)) {
     let buf = chunk as Buffer;
@@ -38,6 +52,12 @@ export async function handleDownload(id: string, req: IncomingMessage, res: Serv
       state.stats.faults.resets++;
       // A reset mid-body: the client sees ECONNRESET / premature close.
       res.socket?.resetAndDestroy();
+      return;
+    }
+    if (shortAt !== undefined && sent + buf.length >= shortAt) {
+      await write(res, buf.subarray(0, shortAt - sent));
+      state.stats.faults.short++;
+      res.socket?.end();
       return;
     }
     sent += buf.length;

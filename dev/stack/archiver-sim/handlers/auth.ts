@@ -16,6 +16,12 @@ export async function handleSignIn(req: IncomingMessage, res: ServerResponse, st
     state.stats.signInsRefused++;
     return errors.invalidCredentials(res);
   }
+  if (state.options.faults.signInNotJson) {
+    // What a captive portal or a wrong URL answers.
+    const html = '<html><body>Please sign in</body></html>';
+    res.writeHead(200, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(html) });
+    return void res.end(html);
+  }
   const token = randomBytes(24).toString('base64url');
   const ttl = state.options.faults.tokenTtlSeconds;
   state.tokens.set(token, Date.now() + ttl * 1000);
