@@ -31,7 +31,7 @@ export const copyKey = (c: MailboxCopy) => `${c.upn.toLowerCase()}|${c.connector
 
 export async function auditMailboxes(graphUrl: string, ledger: TableClient): Promise<MailboxAudit> {
   const users = (await getJson<{ value: { user: string }[] }>(`${graphUrl}/_sim/mailboxes`)).value.map((u) => u.user);
-  const counts = new Map<string, { copy: MailboxCopy; count: number; ids: Set<string> }>();
+  const counts = new Map<string, { copy: MailboxCopy; count: number }>();
   const byUser = new Map<string, Set<string>>();
   for (const user of users) {
     const mailbox = await getJson<{ user: string; messages: SimMessage[] }>(`${graphUrl}/_sim/mailboxes/${encodeURIComponent(user)}`);
@@ -44,7 +44,7 @@ export async function auditMailboxes(graphUrl: string, ledger: TableClient): Pro
       const itemId = header(AUDIT_HEADERS.itemId);
       if (!connectorId || !itemId) continue;
       const copy = { upn: mailbox.user, connectorId, itemId };
-      const entry = counts.get(copyKey(copy)) ?? { copy, count: 0, ids: new Set() };
+      const entry = counts.get(copyKey(copy)) ?? { copy, count: 0 };
       entry.count++;
       counts.set(copyKey(copy), entry);
     }

@@ -12,6 +12,7 @@ import type { PoisonEvent } from './host/dev-host';
 import type { UnmappedStore } from '../../shared/importing/unmapped';
 import type { DeadLetterStore } from '../../shared/runs/dead-letters';
 import { POISON_QUEUES } from '../../shared/reconciling/reconcile';
+import { queues } from '../../shared/storage/names';
 import type { MailboxAudit } from './mailbox-audit';
 
 /** `reconciled`: stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
@@ -36,6 +37,8 @@ export interface PoisonQueueReport {
   messages: number;
   /** What the first messages are about (connector, item, or the start of the text). */
   examples: string[];
+  /** The connectors those messages name. */
+  connectors: string[];
 }
 
 export interface RunReport {
@@ -96,11 +99,8 @@ export async function buildRunReport(
   }
   const poisonQueues = sources.queue ? await readPoisonQueues(sources.queue) : [];
   // A connector whose fetch job sits in the poison queue is not "fetching", whatever its last row says.
-  for (const q of poisonQueues) {
-    for (const example of q.examples) {
-      const c = /^connector (\S+)/.exec(example)?.[1];
-      if (c && connectors[c] && q.queue.startsWith('fetch-jobs')) connectors[c].state = 'failed';
-    }
+  for (const c of poisonQueues.filter((q) => q.queue === queues.fetchJobsPoison).flatMap((q) => q.connectors)) {
+    if (connectors[c]) connectors[c].state = 'failed';
   }
   const unmapped: RunReport['unmapped'] = {};
   if (sources.unmapped) {
@@ -143,15 +143,16 @@ async function readPoisonQueues(queue: (name: string) => QueueClient): Promise<P
   for (const name of POISON_QUEUES) {
     const client = queue(name);
     if (!(await client.exists())) continue;
-    const peeked = await client.peekMessages({ numberOfMessages: 32 });
-    const messages = (await client.getProperties()).approximateMessagesCount ?? peeked.peekedMessageItems.length;
-    out.push({ queue: name, messages, examples: peeked.peekedMessageItems.map((m) => describePoison(m.messageText)) });
+    const peeked = (await client.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => describePoison(m.messageText));
+    const messages = (await client.getProperties()).approximateMessagesCount ?? peeked.length;
+    const named = peeked.flatMap((p) => (p.connectorId ? [p.connectorId] : []));
+    out.push({ queue: name, messages, examples: peeked.map((p) => p.text), connectors: [...new Set(named)] });
   }
   return out;
 }
 
-/** "connector X, item Y" from a poisoned message (the app's jobs and the blob trigger's), or the start of the text. */
-function describePoison(text: string): string {
+/** The connector and "connector X, item Y" of a poisoned message (the app's jobs and the blob trigger's), or the start of its text. */
+function describePoison(text: string): { connectorId?: string; text: string } {
   let decoded = text;
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) decoded = Buffer.from(text, 'base64').toString('utf8');
   try {
@@ -159,13 +160,13 @@ function describePoison(text: string): string {
     const blob = typeof m.blobName === 'string' ? m.blobName : typeof m.BlobName === 'string' ? m.BlobName : undefined;
     if (typeof m.connectorId === 'string') {
       const what = typeof m.itemId === 'string' ? `item ${m.itemId}` : `run ${String(m.runId)} part ${typeof m.part === 'number' ? m.part : 0}`;
-      return `connector ${m.connectorId}, ${what}`;
+      return { connectorId: m.connectorId, text: `connector ${m.connectorId}, ${what}` };
     }
-    if (blob) return `connector ${blob.split('/')[0]}, blob ${blob}`;
+    if (blob) return { connectorId: blob.split('/')[0], text: `connector ${blob.split('/')[0]}, blob ${blob}` };
   } catch {
     // not JSON: shown as text
   }
-  return `unreadable message: ${JSON.stringify(decoded.slice(0, 80))}`;
+  return { text: `unreadable message: ${JSON.stringify(decoded.slice(0, 80))}` };
 }
 
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {

@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { ArchiverRequestError } from './errors';
 import { signInPolicy } from './sign-in-policy';
 import { percentEncode } from '../text/percent-encode';
-import { ioTimeoutPolicy, type IoTimeouts } from '../http/io-timeouts';
+import { DEFAULT_IO_TIMEOUTS, ioTimeoutPolicy, type IoTimeouts } from '../http/io-timeouts';
 import { ndjsonLines, type PageLine } from './ndjson-lines';
 
 export interface ArchiverAccount {
@@ -56,7 +56,6 @@ export interface ArchiverClientOptions {
   maxLineBytes?: number;
 }
 
-export const DEFAULT_IO_TIMEOUTS: IoTimeouts = { connectMs: 10_000, firstByteMs: 60_000, idleMs: 60_000 };
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 export class ArchiverClient {
@@ -64,7 +63,6 @@ export class ArchiverClient {
   private readonly httpClient: HttpClient;
   /** Plain http is only accepted by the settings for loopback URLs (the local simulator). */
   private readonly insecure: boolean;
-  private readonly timeouts: IoTimeouts;
   private readonly maxLineBytes: number;
 
   constructor(
@@ -78,13 +76,13 @@ export class ArchiverClient {
     };
     this.httpClient = options.httpClient ?? createDefaultHttpClient();
     this.insecure = account.baseUrl.startsWith('http://');
-    this.timeouts = options.timeouts ?? DEFAULT_IO_TIMEOUTS;
+    const timeouts = options.timeouts ?? DEFAULT_IO_TIMEOUTS;
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.pipeline = createPipelineFromOptions({ retryOptions, userAgentOptions: { userAgentPrefix: 'mobile-archive-connector' } });
     const tokenPipeline = createPipelineFromOptions({ retryOptions });
     // Per attempt (after the retry policy), so a timed-out attempt is retried like a reset one.
-    this.pipeline.addPolicy(ioTimeoutPolicy(this.timeouts, 'archiver request'), { afterPhase: 'Retry' });
-    tokenPipeline.addPolicy(ioTimeoutPolicy(this.timeouts, 'archiver sign-in', 64 * 1024), { afterPhase: 'Retry' });
+    this.pipeline.addPolicy(ioTimeoutPolicy(timeouts, 'archiver request'), { afterPhase: 'Retry' });
+    tokenPipeline.addPolicy(ioTimeoutPolicy(timeouts, 'archiver sign-in', 64 * 1024), { afterPhase: 'Retry' });
     this.pipeline.addPolicy(
       signInPolicy({
         tokenUrl: this.url('/api/v1/auth/token'),

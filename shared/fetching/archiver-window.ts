@@ -71,15 +71,15 @@ async function readPage(
   result: SourcePart,
 ): Promise<string | undefined> {
   const limit = deps.settings.fetch.pageSize;
-  // Lines stored by an earlier read of this page are not stored (or counted) again.
-  const done = new Set<string>();
+  // Lines stored by an earlier read of this page (the same cursor gives the same page) are not
+  // stored or counted again; storing one twice would write nothing, but count it twice.
+  const done = new Set<number>();
   for (let attempt = 1; ; attempt++) {
     const page = await archiver.listItems(connector.product, window, { cursor, limit });
-    const cut = await eachLine(page, limit, async (line) => {
-      const key = line instanceof OversizeLine ? line.sha256 : createHash('sha256').update(line).digest('hex');
-      if (done.has(key)) return;
+    const cut = await eachLine(page, limit, async (line, index) => {
+      if (done.has(index)) return;
       await storeLine(line, store, deps, result);
-      done.add(key);
+      done.add(index);
     });
     if (!cut) return page.nextCursor;
     if (attempt >= PAGE_ATTEMPTS || cut.permanent) {
@@ -111,7 +111,7 @@ async function readPage(
 async function eachLine(
   page: ItemPage,
   limit: number,
-  handle: (line: PageLine) => Promise<void>,
+  handle: (line: PageLine, index: number) => Promise<void>,
 ): Promise<{ message: string; permanent: boolean } | undefined> {
   const running = new Set<Promise<void>>();
   let failure: { err: unknown } | undefined;
@@ -125,7 +125,7 @@ async function eachLine(
         cut = { message: `the archiver sent more than twice the ${limit} items asked for in one page`, permanent: true };
         break;
       }
-      const task: Promise<void> = handle(line)
+      const task: Promise<void> = handle(line, count - 1)
         .catch((err: unknown) => void (failure ??= { err }))
         .finally(() => running.delete(task));
       running.add(task);
@@ -163,7 +163,7 @@ async function storeLine(line: PageLine, store: StoreContext, deps: Deps, result
   }
 }
 
-export function defaultArchiver(connector: ConnectorSettings, settings: Pick<FetchDeps['settings'], 'fetch' | 'http'>): ArchiverClient {
+function defaultArchiver(connector: ConnectorSettings, settings: Pick<FetchDeps['settings'], 'fetch' | 'http'>): ArchiverClient {
   if (connector.password === undefined || !connector.archiverUrl || !connector.username) {
     throw new Error(`connector ${connector.id} has no archiver sign-in: ${connector.unavailable ?? 'not set'}`);
   }

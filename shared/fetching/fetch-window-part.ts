@@ -12,8 +12,9 @@ import { sweepLanding } from './sweep-landing';
 import { fetchArchiverPart } from './archiver-window';
 import type { FetchDeps, FetchPartResult, SourcePart } from './fetch-types';
 import { countWindowCompleted } from '../telemetry/metrics';
-import { describeFailure, failureOf } from '../http/http-error';
-import { MAX_DEQUEUE, retryDelaySeconds } from '../runs/back-off';
+import { describeFailure } from '../http/http-error';
+import { permanentClientError } from '../http/retry-decision';
+import { MAX_DEQUEUE, nextRetry } from '../runs/back-off';
 
 export type { FetchDeps, FetchPartResult } from './fetch-types';
 
@@ -60,7 +61,7 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
     // A refused sign-in, retried, may also lock the account; a journal mailbox the app cannot read needs an admin.
     if (err instanceof ArchiverSignInError || err instanceof JournalMailboxError) return giveBack(err.message, 'sign-in-failed');
     // An answer outside the archiver's interface, or a request it rejects as such, will not change by asking again.
-    if (err instanceof ArchiverProtocolError || (err instanceof ArchiverRequestError && permanentStatus(err))) return giveBack(err.message, 'stopped');
+    if (err instanceof ArchiverProtocolError || (err instanceof ArchiverRequestError && permanentClientError(err))) return giveBack(err.message, 'stopped');
     // The host's quick retries first (a blip), then our growing delays (an outage).
     if ((deps.dequeueCount ?? 1) < MAX_DEQUEUE) throw err;
     return retryLater(job, progress, err, deps, giveBack);
@@ -91,16 +92,10 @@ function needs<K extends keyof FetchDeps>(deps: FetchDeps, ...keys: K[]): FetchD
   return deps as FetchDeps & Required<Pick<FetchDeps, K>>;
 }
 
-/** A 4xx the archiver will give again: not a timeout, not throttling, not a token that expired once more (the sign-in policy deals with refusals). */
-function permanentStatus(err: ArchiverRequestError): boolean {
-  const status = failureOf(err).status ?? 0;
-  return status >= 400 && status < 500 && ![401, 408, 429].includes(status);
-}
-
 /**
  * A failure that may pass (an outage, throttling beyond the client's retries, a timeout): the part
  * is put back on the queue from the last page it read, after a delay that grows with each retry,
- * until RETRY_HORIZON_HOURS after the first failure; then the window is given back with the reason
+ * until RETRY_HORIZON_MINUTES after the first failure; then the window is given back with the reason
  * (the watermark stays, the next run fetches it) and the job is dead-lettered. Only the execution
  * that moves the checkpoint on sends the retry, so a duplicated delivery sends no second chain.
  */
@@ -112,14 +107,12 @@ async function retryLater(
   giveBack: (message: string, status: 'dead-lettered') => Promise<FetchPartResult>,
 ): Promise<FetchPartResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const failingSince = job.failingSince ?? now.toISOString();
   const reason = describeFailure(err);
-  const retries = job.retries ?? 0;
-  const delay = retryDelaySeconds(retries, failingSince, now, deps.settings.retry.horizonSeconds);
+  const { retries, failingSince, delay } = nextRetry(job, now, deps.settings.retry.horizonSeconds);
   const counts = { pages: progress.pages, written: 0, present: 0, quarantined: 0 };
   if (delay === undefined) {
     const hours = (now.getTime() - Date.parse(failingSince)) / 3_600_000;
-    const message = `fetch-failed: part ${job.part} kept failing for ${hours.toFixed(1)} h (${retries + 1} attempts; RETRY_HORIZON_HOURS): ${reason}`;
+    const message = `fetch-failed: part ${job.part} kept failing for ${hours.toFixed(1)} h (${retries} attempts; RETRY_HORIZON_MINUTES): ${reason}`;
     await deps.deadLetters?.record({
       connectorId: job.connectorId,
       stage: 'fetch',
@@ -137,14 +130,14 @@ async function retryLater(
       cursor: progress.cursor,
       part: job.part + 1,
       pages: (job.pages ?? 0) + progress.pages,
-      retries: retries + 1,
+      retries,
       failingSince,
     };
     await sendJsonMessage(deps.fetchQueue, retry, { visibilityDelaySeconds: delay });
     await deps.runStatus.setConnectorState(job.runId, job.connectorId, 'retrying', {
       windowFrom: new Date(job.window.from),
       windowTo: new Date(job.window.to),
-      message: `retry ${retries + 1} in ${delay} s: ${reason}`,
+      message: `retry ${retries} in ${delay} s: ${reason}`,
     });
     (deps.log ?? (() => undefined))(`${job.connectorId}: part ${job.part} failed (${reason}); retrying from its last page in ${delay} s`);
   }

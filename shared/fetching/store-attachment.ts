@@ -10,6 +10,7 @@ import type { BlockBlobClient } from '@azure/storage-blob';
 import type { ArchiverClient } from '../archiver/archiver-client';
 import type { RawAttachment } from '../items/raw-item';
 import { failureOf, hasStatus } from '../http/http-error';
+import { permanentClientError } from '../http/retry-decision';
 
 export const BLOCK_SIZE = 4 * 1024 * 1024;
 const MAX_RESUMES = 5;
@@ -79,7 +80,7 @@ export async function storeAttachment(
       const status = failureOf(err).status;
       if (status === 404 || status === 410)
         throw new AttachmentIntegrityError(ref.id, `the archiver answered HTTP ${status} (purged at the source?)`, 'attachment-gone');
-      if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
+      if (permanentClientError(err)) {
         throw new AttachmentIntegrityError(ref.id, `the archiver refused the download with HTTP ${status}`, 'attachment-refused');
       }
       if (!isCutOff(err)) throw err;

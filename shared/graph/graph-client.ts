@@ -22,7 +22,7 @@ import { nationalClouds } from '../config/national-clouds';
 import type { Config } from '../config/config';
 import { RetryPolicy } from './retry-policy';
 import { IoTimeoutMiddleware } from './io-timeout-middleware';
-import type { IoTimeouts } from '../http/io-timeouts';
+import { DEFAULT_IO_TIMEOUTS, type IoTimeouts } from '../http/io-timeouts';
 
 export interface GraphClientOptions {
   maxRetries?: number;
@@ -74,7 +74,7 @@ export function createGraphClient(graph: Config['graph'], options: GraphClientOp
     maxRetryAfterSeconds: options.maxRetryAfterSeconds,
     baseDelayMs: options.baseDelayMs ?? 500,
   });
-  const timeouts = new IoTimeoutMiddleware(options.timeouts ?? { firstByteMs: 60_000, idleMs: 60_000 });
+  const timeouts = new IoTimeoutMiddleware(options.timeouts ?? DEFAULT_IO_TIMEOUTS);
   const chain: Middleware[] = [auth, retry, timeouts, new RedirectHandler(), new TelemetryHandler(), new HTTPMessageHandler()];
   for (let i = 0; i < chain.length - 1; i++) chain[i].setNext!(chain[i + 1]);
   return Client.initWithMiddleware({

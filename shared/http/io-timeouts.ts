@@ -18,6 +18,9 @@ export interface IoTimeouts {
   idleMs: number;
 }
 
+/** The settings' defaults (HTTP_*_TIMEOUT_SECONDS), for clients made without settings (tests, tools). */
+export const DEFAULT_IO_TIMEOUTS: IoTimeouts = { connectMs: 10_000, firstByteMs: 60_000, idleMs: 60_000 };
+
 /** A body that delivers less than this within the idle time counts as stalled. */
 export const MIN_PROGRESS_BYTES = 1024;
 
@@ -64,7 +67,7 @@ export function connectTimeoutAgent(secure: boolean, connectMs: number, options:
  * Passes a body through, failing it with an idle IoTimeoutError when it stops arriving while its
  * reader waits. Time the reader spends elsewhere (the body piles up unread) does not count.
  */
-export function watchIdle(source: Readable, idleMs: number, what: string, onTimeout?: (err: IoTimeoutError) => void): Readable {
+export function watchIdle(source: Readable, idleMs: number, what: string): Readable {
   const out = new PassThrough({ highWaterMark: 64 * 1024 });
   let received = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -74,7 +77,6 @@ export function watchIdle(source: Readable, idleMs: number, what: string, onTime
       const waiting = out.readableLength === 0 && !out.writableNeedDrain;
       if (received - mark >= MIN_PROGRESS_BYTES || !waiting) return arm();
       const err = new IoTimeoutError('idle', idleMs, what);
-      onTimeout?.(err);
       source.destroy(err);
       out.destroy(err);
     }, idleMs);

@@ -64,3 +64,12 @@ export function throttleDelaySeconds(err: unknown, fallbackSeconds: number): num
   if (failure.status === undefined || !THROTTLED_STATUSES.has(failure.status)) return undefined;
   return failure.retryAfterSeconds ?? fallbackSeconds;
 }
+
+/**
+ * A client error the server will answer again whatever we do: a 4xx that is not a timeout (408),
+ * throttling (429) or an expired token (401, which the sign-in and auth policies renew).
+ */
+export function permanentClientError(err: unknown): boolean {
+  const { status } = failureOf(err);
+  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429;
+}

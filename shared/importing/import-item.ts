@@ -35,7 +35,7 @@ import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, itemClassOf, messagePaylo
 import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
 import { STRATEGIES, type Strategy, type StrategyStore } from './strategies';
 import { countBytesImported, forConnector } from '../telemetry/metrics';
-import { MAX_DEQUEUE, retryDelaySeconds } from '../runs/back-off';
+import { MAX_DEQUEUE, nextRetry } from '../runs/back-off';
 import type { UnmappedStore } from './unmapped';
 
 /** Throttling re-queues are not failures, but not endless either. */
@@ -215,15 +215,13 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
       throw new Error(`import of ${job.connectorId}/${job.itemId} failed for ${what}`);
     }
     // Past the host's quick retries: put the job back with a growing delay (an outage of hours leaves no gap).
-    const failingSince = job.failingSince ?? new Date().toISOString();
-    const retries = job.retries ?? 0;
-    const delay = retryDelaySeconds(retries, failingSince, new Date(), deps.settings.retry.horizonSeconds);
+    const { retries, failingSince, delay } = nextRetry(job, new Date(), deps.settings.retry.horizonSeconds);
     if (delay !== undefined) {
-      await sendJsonMessage(deps.importQueue, { ...job, retries: retries + 1, failingSince } satisfies ImportJob, { visibilityDelaySeconds: delay });
-      log(`item ${job.connectorId}/${job.itemId}: ${transient.length} mailbox copies failed (${what}); retry ${retries + 1} in ${delay} s`);
+      await sendJsonMessage(deps.importQueue, { ...job, retries, failingSince } satisfies ImportJob, { visibilityDelaySeconds: delay });
+      log(`item ${job.connectorId}/${job.itemId}: ${transient.length} mailbox copies failed (${what}); retry ${retries} in ${delay} s`);
       return { status: 'requeued', copies, unmapped };
     }
-    const since = `failing since ${failingSince}, ${retries + 1} retries (RETRY_HORIZON_HOURS)`;
+    const since = `failing since ${failingSince}, ${retries} retries (RETRY_HORIZON_MINUTES)`;
     for (const f of transient) copies.push(await deadLetterCopy(job, { ...f, reason: `${f.reason}; ${since}` }, deps));
   }
   if (permanent.length > 0 || transient.length > 0) return { status: 'partial', copies, unmapped };

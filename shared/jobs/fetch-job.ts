@@ -20,7 +20,7 @@ export const fetchJobSchema = z.object({
   pages: z.number().int().min(0).optional(),
   /** How often this part was put back after a failure that may pass (the retry back-off grows with it). */
   retries: z.number().int().min(0).optional(),
-  /** When the first of those failures happened: retrying stops RETRY_HORIZON_HOURS after it. */
+  /** When the first of those failures happened: retrying stops RETRY_HORIZON_MINUTES after it. */
   failingSince: z.iso.datetime().optional(),
 });
 

@@ -37,11 +37,6 @@ export interface DevHostOptions {
   hostConfig?: Partial<HostConfig['queues']>;
   blobScanIntervalMs?: number;
   processingLeaseMs?: number;
-  /**
-   * Fault injection (the fault suite): every queue message and blob event is delivered twice at
-   * once, as at-least-once delivery may on many instances. Both invocations must succeed or fail alike.
-   */
-  duplicateDeliveries?: boolean;
 }
 
 /** Expands package.json "main" (a file, or a folder with a "*" file pattern) to the files the host loads. */
@@ -191,7 +186,7 @@ export class DevHost extends EventEmitter {
         poisonQueue: storage.queue.getQueueClient(poisonQueueOf(queueName)),
         config: this.hostConfig.queues,
         processingLeaseMs: this.options.processingLeaseMs,
-        handle: (body, meta) => this.deliver(fn, body, { ...meta }),
+        handle: (body, meta) => this.invoker.invoke(fn, body, { ...meta }),
         onPoison: (_, error) => this.poisoned({ functionName: fn.name, queue: poisonQueueOf(queueName), reason: error.message }),
         onError: (error) => this.options.log('warning', fn.name, `queue ${queueName}: ${error.message}`),
       }),
@@ -260,7 +255,7 @@ export class DevHost extends EventEmitter {
       return;
     }
     const content = await buffer(properties.readableStreamBody!);
-    await this.deliver(fn, content, {
+    await this.invoker.invoke(fn, content, {
       ...path.match(item.blobName),
       blobTrigger: `${item.container}/${item.blobName}`,
       uri: blob.url,
@@ -268,13 +263,6 @@ export class DevHost extends EventEmitter {
       metadata: properties.metadata ?? {},
     });
     await receipts.set(item, 'done');
-  }
-
-  private async deliver(fn: RegisteredFunction, input: unknown, metadata: Record<string, unknown>): Promise<void> {
-    if (!this.options.duplicateDeliveries) return this.invoker.invoke(fn, input, metadata);
-    const both = await Promise.allSettled([this.invoker.invoke(fn, input, metadata), this.invoker.invoke(fn, input, metadata)]);
-    const failed = both.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
   }
 
   private poisoned(event: PoisonEvent): void {
