@@ -4,9 +4,7 @@
  * simulators, each in its own process. Prints end-to-end items/s, Graph requests per imported
  * mailbox copy, storage operations per item and this process's peak RSS. Figures, not assertions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { join } from 'node:path';
 import { startAzurite } from '../stack/azurite';
 import { DevHost, functionFiles, loadFunctions } from '../stack/host/dev-host';
 import { loadSettings } from '../../shared/app/settings';
@@ -16,6 +14,7 @@ import { RunStatusStore } from '../../shared/runs/run-status';
 import { tables } from '../../shared/storage/names';
 import { buildRunReport } from '../stack/run-report';
 import { appRoot } from '../stack/app-root';
+import { spawnServer } from '../stack/serve';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -24,29 +23,17 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-async function child(script: string, env: NodeJS.ProcessEnv): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(__dirname, '..', 'stack', script), '--port', '0'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout.on('data', (c: Buffer) => {
-      const m = /listening on (http:\/\/\S+)/.exec(c.toString());
-      if (m) resolve(m[1]);
-    });
-    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { url, proc };
-}
-
 async function main(): Promise<void> {
   const items = arg('--items', 10_000);
   const perProduct = Math.ceil(items / 3);
   const azurite = await startAzurite();
-  const archiver = await child('archiver-sim/main.js', {
+  const archiver = await spawnServer('archiver-sim/main.js', [], {
     ...process.env,
     ARCHIVER_SIM_ITEMS_PER_DAY: String(perProduct),
     ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0',
     ARCHIVER_SIM_FAULTS: '',
   });
-  const graph = await child('graph-sim/main.js', { ...process.env, GRAPH_SIM_FAULTS: '' });
+  const graph = await spawnServer('graph-sim/main.js', [], { ...process.env, GRAPH_SIM_FAULTS: '' });
   const storagePorts = new Set(Object.values(azurite.ports).map(String));
   let storageOps = 0;
   subscribe('http.client.request.start', (message) => {

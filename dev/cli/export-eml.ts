@@ -1,12 +1,12 @@
 /**
  * `npm run export:eml -- <dir> [--data-dir DIR]`: copies every converted message into <dir>,
- * keeping the connector/date folders, so a person can open them in a mail client.
+ * keeping the connector/date folders, so a person can open them in a mail client. Names that would
+ * land outside <dir> and failed downloads are skipped and listed; the exit code is then 1.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { resolve } from 'node:path';
 import { containers } from '../../shared/storage/names';
 import { runCommand, takeDataDir, withStackStorage } from '../stack/tool-storage';
+import { exportMessages } from '../stack/export-messages';
 
 runCommand(async () => {
   const args = process.argv.slice(2);
@@ -18,17 +18,9 @@ runCommand(async () => {
   }
   return withStackStorage(dataDir, async (storage) => {
     const container = storage.blob.getContainerClient(containers.mime);
-    let count = 0;
-    if (await container.exists()) {
-      for await (const blob of container.listBlobsFlat()) {
-        const file = join(resolve(target), ...blob.name.split('/'));
-        mkdirSync(dirname(file), { recursive: true });
-        const download = await container.getBlobClient(blob.name).download();
-        await pipeline(download.readableStreamBody as NodeJS.ReadableStream, createWriteStream(file));
-        count++;
-      }
-    }
-    console.log(`exported ${count} message(s) to ${resolve(target)}`);
-    return 0;
+    const result = (await container.exists()) ? await exportMessages(container, target) : { exported: 0, skipped: [] };
+    console.log(`exported ${result.exported} message(s) to ${resolve(target)}`);
+    for (const s of result.skipped) console.log(`  skipped ${JSON.stringify(s.name)}: ${s.reason}`);
+    return result.skipped.length > 0 ? 1 : 0;
   });
 });

@@ -3,7 +3,8 @@
  * One archive cycle runs at once (every timer function is invoked, as `func`'s admin endpoint
  * would), with live progress and a summary; then the schedule takes over until Ctrl-C. With
  * --once it exits when every queue a function consumes is drained, non-zero if anything failed,
- * and writes the run report to .local/last-run.json.
+ * and writes the run report to .local/last-run.json. With --attach it starts no Azurite or
+ * simulator and uses the ones already running at the addresses in the settings.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,20 +26,26 @@ interface Options {
   timeoutMinutes: number;
   /** Where Azurite's data, the function log and the report go (default .local/). */
   dataDir?: string;
+  attach: boolean;
 }
 
+/** How long stopping waits for running invocations before the process exits anyway. */
+const STOP_GRACE_MS = 30_000;
+const USAGE = 'usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR] [--attach]';
+
 function parseArgs(argv: string[]): Options {
-  const options: Options = { once: false, timeoutMinutes: 60 };
+  const options: Options = { once: false, timeoutMinutes: 60, attach: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--once') options.once = true;
     else if (arg === '--timeout-minutes') options.timeoutMinutes = Number(argv[++i]);
     else if (arg === '--data-dir') options.dataDir = resolve(argv[++i] ?? '');
+    else if (arg === '--attach') options.attach = true;
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR]');
+      console.log(USAGE);
       process.exit(0);
     } else {
-      console.error(`unknown argument ${arg}; usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR]`);
+      console.error(`unknown argument ${arg}; ${USAGE}`);
       process.exit(2);
     }
   }
@@ -55,7 +62,7 @@ async function main(): Promise<number> {
   const sessionStart = new Date();
   let stack: LocalStack;
   try {
-    stack = await startLocalStack(appRoot, options.dataDir);
+    stack = await startLocalStack(appRoot, options.dataDir, { attach: options.attach });
   } catch (err) {
     console.error(err instanceof SettingsError ? `local.settings.json: ${err.message}` : `could not start the local stack: ${(err as Error).message}`);
     return 2;
@@ -116,8 +123,10 @@ async function main(): Promise<number> {
     return await runCycle(host, stack, options, progress, abort, report, render);
   } finally {
     clearInterval(ticker);
-    await host.stop().catch(() => undefined);
-    await stack.stop();
+    // Running invocations get a grace period to finish; the process exits after it regardless.
+    const grace = new Promise<void>((done) => setTimeout(done, STOP_GRACE_MS).unref());
+    await Promise.race([host.stop().catch(() => undefined), grace]);
+    await Promise.race([stack.stop(), grace]);
   }
 }
 

@@ -17,7 +17,16 @@ export interface LocalSettingsFile {
 }
 
 export function readLocalSettings(path: string): LocalSettingsFile {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as LocalSettingsFile;
+  let parsed: LocalSettingsFile;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as LocalSettingsFile;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new Error(`${path} is not valid JSON (${err.message}); fix it, or delete it to start again from ${LOCAL_SETTINGS_SAMPLE}`, {
+      cause: err,
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${path} must hold a JSON object with "Values"`);
   if (parsed.IsEncrypted) throw new Error(`${path} is encrypted; decrypt it with "func settings decrypt" first`);
   if (!parsed.Values || typeof parsed.Values !== 'object') throw new Error(`${path} has no "Values" object`);
   for (const [k, v] of Object.entries(parsed.Values)) {

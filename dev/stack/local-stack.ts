@@ -1,7 +1,9 @@
 /**
  * The local stack both `npm start` and `npm run start:func` stand on: local.settings.json applied,
  * Azurite on the ports of AzureWebJobsStorage (data kept under .local/ so a restart resumes where
- * it stopped), and every container, queue and table of the storage layout created.
+ * it stopped), and every container, queue and table of the storage layout created. With `attach`,
+ * nothing is started: Azurite and the simulators already run at the addresses the settings name
+ * (an Azurite of your own, or the fault suite's, which keeps them outside the process it kills).
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
@@ -27,7 +29,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(appRoot: string, dataDir?: string): Promise<LocalStack> {
+export async function startLocalStack(appRoot: string, dataDir?: string, options: { attach?: boolean } = {}): Promise<LocalStack> {
   const localDir = dataDir ?? join(appRoot, '.local');
   mkdirSync(localDir, { recursive: true });
   const notes: string[] = [];
@@ -39,6 +41,7 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
   if (settings.storage.kind !== 'connectionString') {
     throw new Error('AzureWebJobsStorage must be an Azurite connection string (e.g. UseDevelopmentStorage=true) for the local stack');
   }
+  if (options.attach) return attachToRunningStack(settings, localDir, notes);
   const ports = portsOfConnectionString(settings.storage.connectionString);
   for (const [service, port] of [
     ['blob', ports.blob],
@@ -95,6 +98,18 @@ export async function startLocalStack(appRoot: string, dataDir?: string): Promis
     for (const stop of stopping.reverse()) await stop();
     throw err;
   }
+}
+
+async function attachToRunningStack(settings: AppSettings, localDir: string, notes: string[]): Promise<LocalStack> {
+  const storage = createStorageClients(settings.storage);
+  try {
+    await ensureStorageLayout(storage, { devHost: true });
+  } catch (err) {
+    throw new Error(`--attach: the storage AzureWebJobsStorage names does not answer (${(err as Error).message}); start Azurite first`, { cause: err });
+  }
+  const graphSimUrl = localPorts([settings.graph.endpoint]).length > 0 ? settings.graph.endpoint : undefined;
+  notes.push('attached to the running Azurite and simulators (none started)');
+  return { settings, storage, graphSimUrl, localDir, notes, stop: () => Promise.resolve() };
 }
 
 function localPorts(urls: string[]): number[] {

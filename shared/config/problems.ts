@@ -15,7 +15,14 @@ export class SettingsError extends Error {
   }
 }
 
-/** A value as it may be quoted back in a problem (only for settings that are not secrets). */
+/**
+ * A value as it may be quoted back in a problem (only for settings that are not secrets). Even
+ * then a value can carry a secret by mistake (a URL with user:password@, a connection string's
+ * AccountKey, a SAS `sig`): those parts are masked before anything is shown.
+ */
 export function shown(value: string): string {
-  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  const masked = value
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi, '$1***@')
+    .replace(/\b(AccountKey|SharedAccessSignature|SharedAccessKey|sig|password|pwd|secret|token|client_secret)=([^;&\s]+)/gi, '$1=***');
+  return masked.length > 60 ? `${masked.slice(0, 57)}...` : masked;
 }

@@ -38,6 +38,8 @@ export const httpUrl: SettingSchema<string> = z
       return false;
     }
   }, 'must be an absolute http(s) URL')
+  // A user name or password belongs in its own (secret) setting, never inside a URL that is logged.
+  .refine((v) => !/^[a-z]+:\/\/[^/?#]*@/i.test(v), 'must not carry a user name or password (put them in their own settings)')
   .transform((v) => v.replace(/\/+$/, ''));
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);

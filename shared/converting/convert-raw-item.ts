@@ -20,7 +20,7 @@ import { containers } from '../storage/names';
 import { hasStatus } from '../http/http-error';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { RunStatusStore } from '../runs/run-status';
-import type { DeadLetterStore } from '../runs/dead-letters';
+import { namedReason, type DeadLetterStore } from '../runs/dead-letters';
 import type { ImportJob } from '../jobs/import-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
@@ -57,7 +57,8 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   const runId = metadata.runid ?? 'unknown-run';
   const rawSha256 = createHash('sha256').update(bytes).digest('hex');
 
-  const deadLetter = async (key: string, reason: string): Promise<ConvertResult> => {
+  const deadLetter = async (key: string, outcome: string, problem: string): Promise<ConvertResult> => {
+    const reason = namedReason(outcome, problem);
     await deps.deadLetters.record({ connectorId, stage: 'convert', key, reason, input: `${containers.rawItems}/${rawPath}`, runId });
     await deps.runStatus.recordItem(runId, connectorId, 'convert', key, 'failed', { reason, path: rawPath });
     log(`dead-lettered ${rawPath}: ${reason}`);
@@ -65,15 +66,15 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   };
 
   const connector = deps.settings.connectors.find((c) => c.id === connectorId);
-  if (!connector) return deadLetter(rawPath, `connector "${connectorId}" is not configured`);
+  if (!connector) return deadLetter(rawPath, 'unknown-connector', `connector "${connectorId}" is not configured`);
   let converted: { itemId: string; body: Buffer | NodeJS.ReadableStream };
   try {
     converted = rawPath.endsWith(EMAIL_SUFFIX)
       ? await vendorEmailBody(rawPath, bytes, metadata, connector, rawSha256)
       : await archiverItemBody(rawPath, bytes, connector, rawSha256, deps.storage);
   } catch (err) {
-    if (err instanceof MissingAttachmentError) return deadLetter(err.itemId, err.message);
-    if (err instanceof BadRawItemError || err instanceof BadVendorEmailError) return deadLetter(rawPath, err.message);
+    if (err instanceof MissingAttachmentError) return deadLetter(err.itemId, 'attachment-missing', err.message);
+    if (err instanceof BadRawItemError || err instanceof BadVendorEmailError) return deadLetter(rawPath, 'bad-item', err.message);
     throw err;
   }
   const itemId = converted.itemId;

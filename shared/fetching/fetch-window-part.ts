@@ -4,6 +4,7 @@
  * rest to a continuation job. Safe to run again: items already stored are not written twice, and
  * only one execution of a part may send its continuation.
  */
+import { namedReason } from '../runs/dead-letters';
 import type { FetchJob } from '../jobs/fetch-job';
 import { sendJsonMessage } from '../storage/queue-messages';
 import { ArchiverProtocolError, ArchiverRequestError, ArchiverSignInError } from '../archiver/errors';
@@ -43,7 +44,7 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
     return { ...result, status };
   };
   // Dispatched before its secret went missing.
-  if (connector.unavailable) return giveBack(`connector ${connector.id} is unavailable: ${connector.unavailable}`, 'unavailable');
+  if (connector.unavailable) return giveBack(`connector-unavailable: connector ${connector.id}: ${connector.unavailable}`, 'unavailable');
   const deadline = now().getTime() + deps.settings.fetch.partSeconds * 1000;
   await deps.runStatus.setConnectorState(job.runId, connector.id, 'fetching', { windowFrom: window.from, windowTo: window.to });
 
@@ -59,9 +60,10 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
           : await fetchArchiverPart(job, connector, window, needs(deps, 'deadLetters'), deadline, progress);
   } catch (err) {
     // A refused sign-in, retried, may also lock the account; a journal mailbox the app cannot read needs an admin.
-    if (err instanceof ArchiverSignInError || err instanceof JournalMailboxError) return giveBack(err.message, 'sign-in-failed');
+    if (err instanceof ArchiverSignInError || err instanceof JournalMailboxError) return giveBack(namedReason('sign-in-failed', err.message), 'sign-in-failed');
     // An answer outside the archiver's interface, or a request it rejects as such, will not change by asking again.
-    if (err instanceof ArchiverProtocolError || (err instanceof ArchiverRequestError && permanentClientError(err))) return giveBack(err.message, 'stopped');
+    if (err instanceof ArchiverProtocolError) return giveBack(namedReason('archiver-protocol', err.message), 'stopped');
+    if (err instanceof ArchiverRequestError && permanentClientError(err)) return giveBack(namedReason('archiver-refused', err.message), 'stopped');
     // The host's quick retries first (a blip), then our growing delays (an outage).
     if ((deps.dequeueCount ?? 1) < MAX_DEQUEUE) throw err;
     return retryLater(job, progress, err, deps, giveBack);

@@ -22,7 +22,7 @@ import { containers } from '../storage/names';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { ImportJob } from '../jobs/import-job';
 import type { RunStatusStore } from '../runs/run-status';
-import type { DeadLetterStore } from '../runs/dead-letters';
+import { namedReason, type DeadLetterStore } from '../runs/dead-letters';
 import { itemOfMessage } from '../items/message-contract';
 import { mailboxRefusal, refusalReason, SMALL_ATTACHMENT_LIMIT, type MailboxApi } from '../graph/mailbox-api';
 import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
@@ -184,7 +184,12 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
       return;
     }
     const permanent = err instanceof PermanentCopyError;
-    failures.push({ key: `${job.itemId}@${mb.upn}`, upn: mb.upn, reason: permanent ? err.message : describeFailure(err), permanent });
+    failures.push({
+      key: `${job.itemId}@${mb.upn}`,
+      upn: mb.upn,
+      reason: permanent ? namedReason('copy-refused', err.message) : describeFailure(err),
+      permanent,
+    });
   });
   for (const c of copies) {
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
@@ -222,7 +227,7 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
       return { status: 'requeued', copies, unmapped };
     }
     const since = `failing since ${failingSince}, ${retries} retries (RETRY_HORIZON_MINUTES)`;
-    for (const f of transient) copies.push(await deadLetterCopy(job, { ...f, reason: `${f.reason}; ${since}` }, deps));
+    for (const f of transient) copies.push(await deadLetterCopy(job, { ...f, reason: `import-failed: ${f.reason}; ${since}` }, deps));
   }
   if (permanent.length > 0 || transient.length > 0) return { status: 'partial', copies, unmapped };
   if (await deps.unmapped.remove(job.connectorId, job.itemId)) {

@@ -4,7 +4,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { parseMappingCsv, type MappingProblem } from './mapping-csv';
-import type { MappingInfo, MappingStore } from './mapping-store';
+import { MappingSupersededError, type MappingInfo, type MappingStore } from './mapping-store';
 
 export type MappingUploadResult = { accepted: true; info: MappingInfo } | { accepted: false; problems: MappingProblem[] };
 
@@ -16,7 +16,12 @@ export async function applyMappingUpload(
 ): Promise<MappingUploadResult> {
   const parsed = parseMappingCsv(csv, deps.defaultRegion);
   if (!parsed.ok) return { accepted: false, problems: parsed.problems };
-  return { accepted: true, info: await deps.mapping.replace(connectorId, parsed.rows, source) };
+  try {
+    return { accepted: true, info: await deps.mapping.replace(connectorId, parsed.rows, source) };
+  } catch (err) {
+    if (err instanceof MappingSupersededError) return { accepted: false, problems: [{ line: 0, problem: err.message }] };
+    throw err;
+  }
 }
 
 export function formatUploadResult(connectorId: string, result: MappingUploadResult): string {

@@ -2,7 +2,8 @@
  * Reads a custom mapping CSV (mobile number to mailbox) and validates all of it before anything is
  * stored. Accepted: the vendor's two columns without a header (`445204334324, susan@company.com`),
  * or a header row naming the columns (number / mailbox, optional validFrom / validTo); a UTF-8 BOM;
- * "," or ";" separators; quoted fields. Every problem is reported with its line number.
+ * "," or ";" separators; quoted fields. Every problem is reported with its line number. Numbers must
+ * be valid, not only possible (phone.ts); a date-only validTo includes that day.
  */
 import { parse } from 'csv-parse/sync';
 import type { CountryCode } from 'libphonenumber-js';
@@ -50,12 +51,12 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
   if (records.length === 0) return { ok: false, problems: [{ line: 0, problem: 'the file has no rows' }] };
   if (records.length > MAX_ROWS) return { ok: false, problems: [{ line: 0, problem: `more than ${MAX_ROWS} rows` }] };
 
-  // A header row is one whose cells are column names, not a number and an address.
+  // A header row is one with a cell naming a column; anything else is data, checked like any row.
   const first = records[0].record;
   let columns = { number: 0, mailbox: 1, validFrom: -1, validTo: -1 };
   let body = records;
-  const looksLikeHeader = first.some((c) => /[a-z]/i.test(c)) && !first.some((c) => isAddressable(c));
-  if (looksLikeHeader) {
+  const namesAColumn = first.some((c) => Object.values(HEADERS).some((h) => h.test(c.trim())));
+  if (namesAColumn) {
     const find = (key: keyof typeof HEADERS) => first.findIndex((c) => HEADERS[key].test(c.trim()));
     columns = { number: find('number'), mailbox: find('mailbox'), validFrom: find('validFrom'), validTo: find('validTo') };
     if (columns.number < 0 || columns.mailbox < 0) {
@@ -75,13 +76,13 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
     if (record.every((c) => c.trim() === '')) continue;
     const rawNumber = cell(columns.number);
     const mailbox = cell(columns.mailbox).toLowerCase();
-    const number = toE164(rawNumber, defaultRegion);
-    if (!number) problems.push({ line, problem: `"${rawNumber}" is not a phone number` });
+    const number = toE164(rawNumber, defaultRegion, 'valid');
+    if (!number) problems.push({ line, problem: notANumber(rawNumber, defaultRegion) });
     if (!isAddressable(mailbox)) problems.push({ line, problem: `"${cell(columns.mailbox)}" is not a mailbox address` });
     const from = cell(columns.validFrom);
     const to = cell(columns.validTo);
-    const validFrom = from ? toInstant(from) : undefined;
-    const validTo = to ? toInstant(to) : undefined;
+    const validFrom = from ? toInstant(from, 'start') : undefined;
+    const validTo = to ? toInstant(to, 'end') : undefined;
     if (from && !validFrom) problems.push({ line, problem: `validFrom "${from}" is not a date (YYYY-MM-DD or ISO 8601)` });
     if (to && !validTo) problems.push({ line, problem: `validTo "${to}" is not a date (YYYY-MM-DD or ISO 8601)` });
     if (validFrom && validTo && validFrom >= validTo) problems.push({ line, problem: 'validFrom is not before validTo' });
@@ -105,8 +106,22 @@ export function parseMappingCsv(text: string | Buffer, defaultRegion: CountryCod
   return { ok: true, rows };
 }
 
-function toInstant(value: string): string | undefined {
-  const v = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+/**
+ * A date-only value covers that whole UTC day: validFrom starts at its 00:00, validTo ends at the
+ * next day's 00:00 (bounds are [from, to), so 23:59:59.999 on the validTo day still maps). A value
+ * with a time is taken as the exact instant.
+ */
+function toInstant(value: string, bound: 'start' | 'end'): string | undefined {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const v = dateOnly ? `${value}T00:00:00Z` : value;
   const t = Date.parse(v);
-  return /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(t) ? new Date(t).toISOString() : undefined;
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t) || (dateOnly && new Date(t).toISOString().slice(0, 10) !== value)) return undefined;
+  return new Date(dateOnly && bound === 'end' ? t + 86_400_000 : t).toISOString();
+}
+
+/** Why a cell is refused as a number: not a number at all, or a number no carrier can assign. */
+function notANumber(raw: string, defaultRegion: CountryCode): string {
+  if (toE164(raw, defaultRegion, 'possible'))
+    return `"${raw}" is not a valid phone number (no carrier assigns it: a typo, or a range reserved for fiction or tests)`;
+  return `"${raw}" is not a phone number`;
 }

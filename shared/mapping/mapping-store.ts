@@ -2,7 +2,10 @@
  * A connector's custom mapping, replaced atomically: an upload writes its rows under a new version,
  * then switches the connector's pointer to it in one entity update, then removes the old rows.
  * Readers follow the pointer, so they see the old mapping or the new one, never a mix; rows removed
- * from the file stop mapping.
+ * from the file stop mapping. An upload that failed or was killed half-way leaves rows of a version
+ * no pointer names: the next upload removes every version older than its own. That is safe because
+ * the pointer only ever moves forward (a conditional update that refuses an older version), so an
+ * older upload still writing can never become current once a newer one has.
  *   PK <connector>              RK "current"                    -> { version, rows, uploadedAt, source }
  *   PK <connector>__<version>   RK <e164>__<n>                  -> { number, mailbox, validFrom, validTo }
  */
@@ -10,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { MappingRow } from './mapping-csv';
 import { findEntity } from '../storage/tables';
+import { hasStatus } from '../http/http-error';
 
 export interface MappingEntry {
   mailbox: string;
@@ -30,7 +34,10 @@ const CACHE_MS = 60_000;
 export class MappingStore {
   private readonly cache = new Map<string, { at: number; version?: string; entries: Map<string, MappingEntry[]> }>();
 
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async info(connectorId: string): Promise<MappingInfo | undefined> {
     const e = await findEntity<MappingInfo>(this.table, connectorId, CURRENT);
@@ -38,8 +45,7 @@ export class MappingStore {
   }
 
   async replace(connectorId: string, rows: MappingRow[], source: string): Promise<MappingInfo> {
-    const previous = await this.info(connectorId);
-    const version = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const version = `${this.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
     const pk = `${connectorId}__${version}`;
     const actions: TransactionAction[] = rows.map((r, i) => [
       'create',
@@ -53,12 +59,51 @@ export class MappingStore {
       },
     ]);
     // Entity group transactions take at most 100 entities of one partition.
-    for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
-    const info: MappingInfo = { version, rows: rows.length, uploadedAt: new Date().toISOString(), source: source.slice(0, 500) };
-    await this.table.upsertEntity({ partitionKey: connectorId, rowKey: CURRENT, ...info }, 'Replace');
+    try {
+      for (let i = 0; i < actions.length; i += 100) await this.table.submitTransaction(actions.slice(i, i + 100));
+    } catch (err) {
+      // Best effort; if this fails too (or the process dies), the next upload removes them.
+      await this.deleteVersion(connectorId, version).catch(() => undefined);
+      throw err;
+    }
+    const info: MappingInfo = { version, rows: rows.length, uploadedAt: this.now().toISOString(), source: source.slice(0, 500) };
+    await this.movePointer(connectorId, info);
     this.cache.delete(connectorId);
-    if (previous) await this.deleteVersion(connectorId, previous.version);
+    for (const old of await this.versionsBefore(connectorId, version)) await this.deleteVersion(connectorId, old);
     return info;
+  }
+
+  /** Points the connector at `info.version`, unless a newer upload got there first (then ours is removed). */
+  private async movePointer(connectorId: string, info: MappingInfo): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await findEntity<MappingInfo>(this.table, connectorId, CURRENT);
+      if (current && current.version > info.version) {
+        await this.deleteVersion(connectorId, info.version);
+        throw new MappingSupersededError(connectorId, current.version);
+      }
+      try {
+        if (current) await this.table.updateEntity({ partitionKey: connectorId, rowKey: CURRENT, ...info }, 'Replace', { etag: current.etag });
+        else await this.table.createEntity({ partitionKey: connectorId, rowKey: CURRENT, ...info });
+        return;
+      } catch (err) {
+        // Another upload moved the pointer between our read and our write: read it again.
+        if (!hasStatus(err, 409) && !hasStatus(err, 412)) throw err;
+      }
+    }
+    throw new Error(`mapping for ${connectorId}: the pointer kept changing under five attempts to move it`);
+  }
+
+  /** Versions with rows stored that are older than `version`: replaced ones and orphans of failed uploads. */
+  private async versionsBefore(connectorId: string, version: string): Promise<string[]> {
+    const prefix = `${connectorId}__`;
+    const found = new Set<string>();
+    // Version names are digits, letters and "-", all below "~", so this range is exactly the connector's versions.
+    const filter = odata`PartitionKey gt ${prefix} and PartitionKey lt ${`${prefix}~`}`;
+    for await (const r of this.table.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } })) {
+      const v = (r.partitionKey as string).slice(prefix.length);
+      if (v < version) found.add(v);
+    }
+    return [...found];
   }
 
   /** The mailbox a number maps to at a time, if any. */
@@ -95,5 +140,13 @@ export class MappingStore {
     for (let i = 0; i < keys.length; i += 100) {
       await this.table.submitTransaction(keys.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }] as TransactionAction));
     }
+  }
+}
+
+/** A newer upload for the same connector became current while this one was being written. */
+export class MappingSupersededError extends Error {
+  constructor(connectorId: string, newer: string) {
+    super(`mapping upload for ${connectorId} superseded by version ${newer}, uploaded after it; this upload was not applied`);
+    this.name = 'MappingSupersededError';
   }
 }

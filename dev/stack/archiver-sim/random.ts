@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Small seeded PRNG (mulberry32): the same seed gives the same simulated data on every machine. */
 export class Random {
   private state: number;
@@ -42,7 +44,11 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** Whether `key` is among the `share` of keys a fault applies to: the same answer every time, so a fault sticks to its item. */
-export function chosen(key: string, share: number): boolean {
-  return share > 0 && hashString(`fault:${key}`) / 4294967296 < share;
+/**
+ * Whether `key` is among the `share` of keys `fault` applies to: the same answer every time, so a
+ * fault sticks to its item; each fault draws on its own, so two faults' shares do not overlap by design.
+ */
+export function chosen(fault: string, key: string, share: number): boolean {
+  // SHA-256, not hashString: keys that differ in one digit ("o2:5", "o2:10") must still spread evenly.
+  return share > 0 && createHash('sha256').update(`${fault}:${key}`).digest().readUInt32BE(0) / 4294967296 < share;
 }

@@ -58,7 +58,7 @@ export const graphSimOptionsSchema = z.object({
   uploadSessionMinutes: z.coerce.number().min(0.01).default(15),
   seed: z.coerce.number().int().default(1),
   /** Mailboxes (UPN or id) whose every request fails with 500: a mailbox in trouble while the others are fine. */
-  failUsers: z.array(z.string()).default([]),
+  failUsers: list.default([]),
   /** Where the mailboxes are dumped as JSON after changes (none: no dump). */
   dumpDir: z.string().optional(),
 });

@@ -149,6 +149,28 @@ describe('app settings', () => {
     }
   });
 
+  it('a misspelt setting under one of our prefixes is an error, not silently ignored', () => {
+    const problems = problemsOf({ ...base, CONNECTOR__O2__CUSTOM_MAPING: 'true', FETCH_PAGESIZE: '50', CONNECTOR_O2__PRODUCT: 'o2-network' });
+    assert.deepEqual(problems.map((p) => p.setting).sort(), ['CONNECTOR_O2__PRODUCT', 'CONNECTOR__O2__CUSTOM_MAPING', 'FETCH_PAGESIZE']);
+    assert.match(problems.find((p) => p.setting === 'CONNECTOR__O2__CUSTOM_MAPING')!.problem, /not a connector setting .*CUSTOM_MAPPING/);
+    // Names that only look like ours, and a connector taken out of ARCHIVE_CONNECTORS that keeps its settings.
+    assert.doesNotThrow(() =>
+      loadSettings({ ...base, HTTP_PROXY: 'http://proxy.contoso.example:8080', GRAPH_SIM_FAULTS: 'rate429=0.1', CONNECTOR__OLD__PRODUCT: 'o2-network' }),
+    );
+  });
+
+  it('a URL carrying a user name and password is refused and never quoted back', () => {
+    const problems = problemsOf({ ...base, CONNECTOR__O2__ARCHIVER_URL: 'https://svc-archiver:S3cr3t-Pa55@archiver.contoso.example/api' });
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0].setting, 'CONNECTOR__O2__ARCHIVER_URL');
+    assert.match(problems[0].problem, /must not carry a user name or password/);
+    assert.doesNotMatch(problems[0].problem, /S3cr3t|svc-archiver/);
+    // A value quoted back for another reason is masked too.
+    const other = problemsOf({ ...base, GRAPH_ENDPOINT: 'ftp://svc:S3cr3t-Pa55@graph.contoso.example' });
+    assert.doesNotMatch(other[0].problem, /S3cr3t/);
+    assert.match(other[0].problem, /ftp:\/\/\*\*\*@graph/);
+  });
+
   it('accepts identity-based storage and names each missing service URI', () => {
     const identity = { ...base, AzureWebJobsStorage: undefined, AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net' };
     const problems = problemsOf(identity);

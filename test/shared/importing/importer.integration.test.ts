@@ -115,15 +115,18 @@ describe('importer (Azurite + Graph simulator)', () => {
   });
 
   it("custom mapping comes before the archiver's email, and an item maps by its own time when a number changed hands", async () => {
-    // Olivia's number is mapped to Priya until 2026-11-20T09:00 and to Jack from then on.
+    // Olivia's number (here one a carrier can assign: a mapping CSV takes only valid numbers) is
+    // mapped to Priya until 2026-11-20T09:00 and to Jack from then on.
     const csv = parseMappingCsv(
-      'number,mailbox,validFrom,validTo\n+447700900101,priya.sharma@contoso.example,2026-01-01,2026-11-20T09:00:00Z\n+447700900101,jack.oneill@contoso.example,2026-11-20T09:00:00Z,\n',
+      'number,mailbox,validFrom,validTo\n+61491570199,priya.sharma@contoso.example,2026-01-01,2026-11-20T09:00:00Z\n+61491570199,jack.oneill@contoso.example,2026-11-20T09:00:00Z,\n',
       'US',
     );
     assert.ok(csv.ok, JSON.stringify(csv));
     await f.services.mapping.replace('enterprise', csv.ok ? csv.rows : [], 'test');
-    const before = item('sms', (raw) => (raw.timestamp = '2026-11-20T08:30:00.000Z'));
-    const afterIt = item('sms', (raw) => (raw.timestamp = '2026-11-20T09:30:00.000Z'));
+    const renumbered = (raw: object, timestamp: string) =>
+      Object.assign(raw, JSON.parse(JSON.stringify(raw).replaceAll('+447700900101', '+61491570199')) as object, { timestamp });
+    const before = item('sms', (raw) => renumbered(raw, '2026-11-20T08:30:00.000Z'));
+    const afterIt = item('sms', (raw) => renumbered(raw, '2026-11-20T09:30:00.000Z'));
     await runImport(f, await convertFixture(f, before));
     await runImport(f, await convertFixture(f, afterIt));
     assert.equal(copiesOf(f, PRIYA, before.raw.id).length, 1, "custom mapping wins over Olivia's own email");

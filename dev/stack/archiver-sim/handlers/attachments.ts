@@ -9,7 +9,7 @@ export async function handleDownload(id: string, req: IncomingMessage, res: Serv
   const attachment = await state.source.attachment(id);
   if (!attachment) return errors.notFound(res, `no attachment ${id}`);
   const f = state.options.faults;
-  if (chosen(id, f.goneAttachmentRate)) {
+  if (chosen('gone', id, f.goneAttachmentRate)) {
     state.stats.faults.gone++;
     return errors.notFound(res, `attachment ${id} was purged`);
   }
@@ -35,14 +35,14 @@ export async function handleDownload(id: string, req: IncomingMessage, res: Serv
   if (offset > 0) headers['Content-Range'] = `bytes ${offset}-${attachment.size - 1}/${attachment.size}`;
   res.writeHead(offset > 0 ? 206 : 200, headers);
   state.stats.downloads++;
-  if (chosen(id, f.stalledAttachmentRate)) {
+  if (chosen('stalled', id, f.stalledAttachmentRate)) {
     // Headers, then nothing, until the client gives up.
     state.stats.faults.stalled++;
     res.flushHeaders();
     return;
   }
   // A body that ends early, with a clean close: shorter than its Content-Length.
-  const shortAt = chosen(id, f.shortAttachmentRate) ? offset + Math.max(1, Math.floor((attachment.size - offset) / 3)) : undefined;
+  const shortAt = chosen('short', id, f.shortAttachmentRate) ? offset + Math.max(1, Math.floor((attachment.size - offset) / 3)) : undefined;
   let sent = offset;
   for await (const chunk of mediaStream(attachment.spec, offset)) {
     let buf = chunk as Buffer;

@@ -62,7 +62,7 @@ export async function handleListItems(url: URL, product: string, _req: IncomingM
   const headers: Record<string, string | number> = { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Content-Length': body.length };
   if (next) headers['Next-Cursor'] = next;
   res.writeHead(200, headers);
-  if (chosen(`page:${product}:${offset}`, f.cutPageRate)) {
+  if (chosen('cut-page', `${product}:${offset}`, f.cutPageRate)) {
     state.stats.faults.cutPages++;
     res.write(body.subarray(0, Math.floor(body.length / 2)));
     return void res.socket?.end();
