@@ -18,6 +18,7 @@ import { auditMailboxes, copyKey, type MailboxAudit, type MailboxCopy } from '..
 import type { FailureReport, RunReport } from '../stack/run-report';
 import { sleep } from '../stack/host/sleep';
 import { spawnServer } from '../stack/serve';
+import { outcomeOf } from '../../shared/text/named-outcome';
 import type { Scenario } from './scenarios';
 import { Random } from '../stack/archiver-sim/random';
 import { SeededItemSource } from '../stack/archiver-sim/item-source';
@@ -106,23 +107,16 @@ function judge(scenario: Scenario, report: RunReport, audit: MailboxAudit, basel
   const expected = baseline ?? audit.copies;
   const present = new Set(audit.copies.map(copyKey));
   const missing = expected.filter((c) => !present.has(copyKey(c)));
-  const named = missing.filter((c) => namedBy(report.failures, c));
-  const lost = missing.length - named.length;
+  const unaccounted = missing.filter((c) => !namedBy(report.failures, c));
+  const lost = unaccounted.length;
   const duplicated = audit.duplicates.reduce((n, d) => n + d.count - 1, 0);
-  if (lost > 0)
-    problems.push(
-      `${lost} expected copies neither landed nor named by a failure, e.g. ${missing
-        .filter((c) => !namedBy(report.failures, c))
-        .slice(0, 3)
-        .map(copyKey)
-        .join(', ')}`,
-    );
+  if (lost > 0) problems.push(`${lost} expected copies neither landed nor named by a failure, e.g. ${unaccounted.slice(0, 3).map(copyKey).join(', ')}`);
   if (duplicated > 0) problems.push(`${duplicated} duplicated copies, e.g. ${audit.duplicates.slice(0, 3).map(copyKey).join(', ')}`);
   if (audit.gaps.length > 0) problems.push(`${audit.gaps.length} ledger rows say imported but the mailbox lacks the message`);
   for (const outcome of scenario.expectOutcomes ?? []) {
     if (!(report.outcomes[outcome] > 0)) problems.push(`the report names no ${outcome} (outcomes: ${JSON.stringify(report.outcomes)})`);
   }
-  const unnamed = report.failures.filter((f) => !/^[a-z]+(?:-[a-z]+)+: /.test(f.reason));
+  const unnamed = report.failures.filter((f) => !outcomeOf(f.reason));
   if (unnamed.length > 0) problems.push(`${unnamed.length} failures without a named outcome, e.g. ${unnamed[0].reason.slice(0, 120)}`);
   if (scenario.malformed) problems.push(...checkMalformedNamed(report));
   if (!baseline && audit.copies.length === 0) problems.push('the baseline imported nothing');
@@ -132,7 +126,7 @@ function judge(scenario: Scenario, report: RunReport, audit: MailboxAudit, basel
     landed: expected.length - missing.length,
     lost,
     duplicated,
-    named: named.length,
+    named: missing.length - lost,
     outcomes: report.outcomes,
     poisonMessages: report.poisonQueues.reduce((n, q) => n + q.messages, 0),
     problems,

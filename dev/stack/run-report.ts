@@ -14,6 +14,7 @@ import type { DeadLetterStore } from '../../shared/runs/dead-letters';
 import { POISON_QUEUES } from '../../shared/reconciling/reconcile';
 import { queues } from '../../shared/storage/names';
 import type { MailboxAudit } from './mailbox-audit';
+import { outcomeOf } from '../../shared/text/named-outcome';
 
 /** `reconciled`: stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
 export interface ConnectorReport extends ConnectorRunCounts {
@@ -111,7 +112,7 @@ export async function buildRunReport(
   }
   const outcomes: Record<string, number> = {};
   for (const f of failures) {
-    const name = /^([a-z]+(?:-[a-z]+)+):/.exec(f.reason)?.[1] ?? 'other';
+    const name = outcomeOf(f.reason) ?? 'other';
     outcomes[name] = (outcomes[name] ?? 0) + 1;
   }
   const audited = sources.audit ? await sources.audit() : undefined;

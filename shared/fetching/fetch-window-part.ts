@@ -4,7 +4,7 @@
  * rest to a continuation job. Safe to run again: items already stored are not written twice, and
  * only one execution of a part may send its continuation.
  */
-import { namedReason } from '../runs/dead-letters';
+import { namedReason } from '../text/named-outcome';
 import type { FetchJob } from '../jobs/fetch-job';
 import { sendJsonMessage } from '../storage/queue-messages';
 import { ArchiverProtocolError, ArchiverRequestError, ArchiverSignInError } from '../archiver/errors';

@@ -5,6 +5,7 @@
  * the `Count:` line (case-sensitive), and every other non-empty line ending in `.eml` as a listed file.
  */
 import type { ZipEntryInfo } from '../zip/zip-reader';
+import { NamedError } from '../text/named-outcome';
 
 export type ManifestProblem =
   | 'manifest-missing'
@@ -16,15 +17,7 @@ export type ManifestProblem =
   | 'zero-byte-eml'
   | 'non-eml-entry';
 
-export class ManifestError extends Error {
-  constructor(
-    readonly code: ManifestProblem,
-    reason: string,
-  ) {
-    super(`${code}: ${reason}`);
-    this.name = 'ManifestError';
-  }
-}
+export class ManifestError extends NamedError<ManifestProblem> {}
 
 /** Manifests list file names: a megabyte is thousands of times what one needs. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;

@@ -22,7 +22,8 @@ import { containers } from '../storage/names';
 import { sendJsonMessage } from '../storage/queue-messages';
 import type { ImportJob } from '../jobs/import-job';
 import type { RunStatusStore } from '../runs/run-status';
-import { namedReason, type DeadLetterStore } from '../runs/dead-letters';
+import type { DeadLetterStore } from '../runs/dead-letters';
+import { NamedError, namedReason } from '../text/named-outcome';
 import { itemOfMessage } from '../items/message-contract';
 import { mailboxRefusal, refusalReason, SMALL_ATTACHMENT_LIMIT, type MailboxApi } from '../graph/mailbox-api';
 import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
@@ -44,15 +45,7 @@ const MAX_REQUEUES = 50;
 const IMPORT_MIME_MAX_BYTES = 2_900_000;
 
 /** A copy that no retry can fix: dead-lettered at once with a reason that says what to do. */
-export class PermanentCopyError extends Error {
-  constructor(
-    readonly code: 'message-size-limit' | 'strategy-refused',
-    message: string,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'PermanentCopyError';
-  }
-}
+export class PermanentCopyError extends NamedError<'message-size-limit' | 'strategy-refused'> {}
 
 /** Another delivery is making this copy now, or the copy must be made again soon: come back after a while. */
 export class ComeBackLaterError extends Error {

@@ -9,18 +9,11 @@ import { createHash } from 'node:crypto';
 import PostalMime, { addressParser, decodeWords } from 'postal-mime';
 import type { EmlRules } from '../config/eml-rules';
 import { isAddressable } from '../text/email';
+import { NamedError } from '../text/named-outcome';
 
 export type VendorEmailProblem = 'not-mime' | 'journal-without-original' | 'unknown-layout' | 'spoofed-provenance';
 
-export class BadVendorEmailError extends Error {
-  constructor(
-    readonly code: VendorEmailProblem,
-    reason: string,
-  ) {
-    super(`${code}: ${reason}`);
-    this.name = 'BadVendorEmailError';
-  }
-}
+export class BadVendorEmailError extends NamedError<VendorEmailProblem> {}
 
 export interface VendorParticipant {
   /** The header it was read from (From, To, Cc, ...). */

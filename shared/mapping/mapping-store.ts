@@ -69,7 +69,7 @@ export class MappingStore {
     const info: MappingInfo = { version, rows: rows.length, uploadedAt: this.now().toISOString(), source: source.slice(0, 500) };
     await this.movePointer(connectorId, info);
     this.cache.delete(connectorId);
-    for (const old of await this.versionsBefore(connectorId, version)) await this.deleteVersion(connectorId, old);
+    await this.deleteVersionsBefore(connectorId, version);
     return info;
   }
 
@@ -91,19 +91,6 @@ export class MappingStore {
       }
     }
     throw new Error(`mapping for ${connectorId}: the pointer kept changing under five attempts to move it`);
-  }
-
-  /** Versions with rows stored that are older than `version`: replaced ones and orphans of failed uploads. */
-  private async versionsBefore(connectorId: string, version: string): Promise<string[]> {
-    const prefix = `${connectorId}__`;
-    const found = new Set<string>();
-    // Version names are digits, letters and "-", all below "~", so this range is exactly the connector's versions.
-    const filter = odata`PartitionKey gt ${prefix} and PartitionKey lt ${`${prefix}~`}`;
-    for await (const r of this.table.listEntities({ queryOptions: { filter, select: ['PartitionKey'] } })) {
-      const v = (r.partitionKey as string).slice(prefix.length);
-      if (v < version) found.add(v);
-    }
-    return [...found];
   }
 
   /** The mailbox a number maps to at a time, if any. */
@@ -132,13 +119,33 @@ export class MappingStore {
     return entries;
   }
 
-  private async deleteVersion(connectorId: string, version: string): Promise<void> {
-    const pk = `${connectorId}__${version}`;
-    const keys: string[] = [];
-    for await (const r of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }))
+  private deleteVersion(connectorId: string, version: string): Promise<void> {
+    return this.deleteRows(odata`PartitionKey eq ${`${connectorId}__${version}`}`);
+  }
+
+  /**
+   * Removes every version older than `version`: replaced ones and orphans of failed uploads. Version
+   * names sort by the time they were made, so one range query finds them all and stops before
+   * `version`: the current rows are never read.
+   */
+  private deleteVersionsBefore(connectorId: string, version: string): Promise<void> {
+    const prefix = `${connectorId}__`;
+    return this.deleteRows(odata`PartitionKey gt ${prefix} and PartitionKey lt ${`${prefix}${version}`}`);
+  }
+
+  private async deleteRows(filter: string): Promise<void> {
+    const byPartition = new Map<string, string[]>();
+    for await (const r of this.table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })) {
+      const pk = r.partitionKey as string;
+      const keys = byPartition.get(pk) ?? [];
+      if (keys.length === 0) byPartition.set(pk, keys);
       keys.push(r.rowKey as string);
-    for (let i = 0; i < keys.length; i += 100) {
-      await this.table.submitTransaction(keys.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }] as TransactionAction));
+    }
+    // Entity group transactions take at most 100 entities of one partition.
+    for (const [pk, keys] of byPartition) {
+      for (let i = 0; i < keys.length; i += 100) {
+        await this.table.submitTransaction(keys.slice(i, i + 100).map((rk) => ['delete', { partitionKey: pk, rowKey: rk }] as TransactionAction));
+      }
     }
   }
 }

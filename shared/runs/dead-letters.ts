@@ -8,14 +8,6 @@ import type { Stage } from './run-status';
 import { percentEncode } from '../text/percent-encode';
 import { deleteEntityIfExists } from '../storage/tables';
 
-/**
- * A reason as the run report counts it: led by its named outcome (`import-failed: ...`), unless the
- * reason already starts with one (`attachment-gone: ...` from deeper down says more).
- */
-export function namedReason(outcome: string, reason: string): string {
-  return /^[a-z]+(?:-[a-z]+)+: /.test(reason) ? reason : `${outcome}: ${reason}`;
-}
-
 export interface DeadLetter {
   connectorId: string;
   stage: Stage;

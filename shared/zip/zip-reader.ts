@@ -8,19 +8,12 @@
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
+import { NamedError } from '../text/named-outcome';
 
 export type ZipProblem =
   'not-a-zip' | 'too-many-entries' | 'entry-too-large' | 'total-too-large' | 'compression-ratio' | 'unsafe-name' | 'duplicate-name' | 'encrypted' | 'integrity';
 
-export class ZipRefusedError extends Error {
-  constructor(
-    readonly code: ZipProblem,
-    reason: string,
-  ) {
-    super(`${code}: ${reason}`);
-    this.name = 'ZipRefusedError';
-  }
-}
+export class ZipRefusedError extends NamedError<ZipProblem> {}
 
 export interface ZipLimits {
   maxEntries: number;
