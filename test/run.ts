@@ -24,6 +24,15 @@ function findTests(dir: string): string[] {
 
 const root = __dirname;
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log('usage: node dist/test/run.js [--unit | --live] [filter ...]\n\nRuns the test files whose path contains a filter (all when none).');
+  process.exit(0);
+}
+const unknown = args.find((a) => a.startsWith('-') && a !== '--unit' && a !== '--live');
+if (unknown) {
+  console.error(`unknown option ${unknown}; usage: node dist/test/run.js [--unit | --live] [filter ...]`);
+  process.exit(2);
+}
 const unitOnly = args.includes('--unit');
 const live = args.includes('--live');
 const filter = args.filter((a) => a !== '--unit' && a !== '--live');

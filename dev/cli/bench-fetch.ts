@@ -15,13 +15,17 @@ import type { FetchJob } from '../../shared/jobs/fetch-job';
 import { startAzurite } from '../stack/azurite';
 import { SeededItemSource } from '../stack/archiver-sim/item-source';
 import { simulatorOptionsSchema } from '../stack/archiver-sim/options';
+import { parseCommandLine, runCommand, wholeNumber } from './command-line';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
-  return v;
-}
+const spec = {
+  usage: 'npm run bench:fetch [-- --items N] [--large-mb M]',
+  help: `Fetches one simulated day of N items (default 2,000), one of them carrying an M MB recording
+(default 150), into Azurite through the real fetcher; prints items/s, peak RSS and the RSS growth
+while the large attachment alone is fetched. Figures, not pass/fail.
+  --items N      items in the day (at least 1)
+  --large-mb M   size of the large recording in MB (0 for none)`,
+  options: { items: { type: 'string' }, 'large-mb': { type: 'string' } },
+} as const;
 
 class RssSampler {
   peak = 0;
@@ -58,9 +62,10 @@ async function startSimulatorProcess(env: NodeJS.ProcessEnv): Promise<{ url: str
   return { url, stop: () => child.kill() };
 }
 
-async function main(): Promise<void> {
-  const items = arg('--items', 2000);
-  const largeMb = arg('--large-mb', 150);
+async function main(): Promise<number> {
+  const { values } = parseCommandLine(spec);
+  const items = wholeNumber(values.items, '--items', 2000, { min: 1 });
+  const largeMb = wholeNumber(values['large-mb'], '--large-mb', 150, { min: 0 });
   const product = 'o2-network';
   const sampler = new RssSampler();
   const azurite = await startAzurite();
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
     console.log(
       `  whole day: ${stored} items (${result.written} written, ${result.present} already present) in ${seconds.toFixed(1)} s = ${(stored / seconds).toFixed(0)} items/s; RSS ${fmt(base)} -> peak ${fmt(sampler.peak)}`,
     );
+    return 0;
   } finally {
     sampler.stop();
     sim.stop();
@@ -125,7 +131,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  console.error(err.stack ?? err.message);
-  process.exit(1);
-});
+runCommand(main, { stack: true });

@@ -15,16 +15,20 @@ import { tables } from '../../shared/storage/names';
 import { buildRunReport } from '../stack/run-report';
 import { appRoot } from '../stack/app-root';
 import { spawnServer } from '../stack/serve';
+import { parseCommandLine, runCommand, wholeNumber } from './command-line';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i > 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v < 3) throw new Error(`${name} must be a whole number of at least 3`);
-  return v;
-}
+const spec = {
+  usage: 'npm run bench [-- --items N]',
+  help: `Runs one archive cycle of N items (default 10,000) through the real functions on the dev host
+against Azurite and the two simulators, and prints items/s, Graph requests per mailbox copy, storage
+operations per item and peak RSS. Figures, not pass/fail: timings on a shared machine are noisy.
+  --items N   how many items (at least 3, split over the three products)`,
+  options: { items: { type: 'string' } },
+} as const;
 
-async function main(): Promise<void> {
-  const items = arg('--items', 10_000);
+async function main(): Promise<number> {
+  const { values } = parseCommandLine(spec);
+  const items = wholeNumber(values.items, '--items', 10_000, { min: 3 });
   const perProduct = Math.ceil(items / 3);
   const azurite = await startAzurite();
   const archiver = await spawnServer('archiver-sim/main.js', [], {
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
       `  storage operations per item: ${(storageOps / Math.max(1, sum('fetched'))).toFixed(1)} (${storageOps} operations, dev host polling included)`,
     );
     console.log(`  peak RSS of the app process: ${(peak / 1048576).toFixed(0)} MB`);
+    return 0;
   } finally {
     clearInterval(sampler);
     archiver.proc.kill();
@@ -104,10 +109,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exit(1);
-  },
-);
+runCommand(main, { stack: true });

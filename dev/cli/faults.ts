@@ -10,14 +10,22 @@ import { join } from 'node:path';
 import { runFaultSuite, formatTable } from '../faults/fault-suite';
 import { scenarios } from '../faults/scenarios';
 import { appRoot } from '../stack/app-root';
+import { parseCommandLine, runCommand, wholeNumber } from './command-line';
+
+const spec = {
+  usage: 'npm run test:faults [-- --only a,b] [--items-per-day N]',
+  help: `Runs the fault matrix: a clean baseline, then each scenario (archiver and Graph faults, duplicated
+deliveries, kill -9, malformed input) audited copy by copy against it. Prints the table, writes
+.local/faults.json; exit 1 if a scenario lost or duplicated a copy or left a failure unnamed.
+  --only a,b           only these scenarios (and the baseline): ${scenarios.map((s) => s.name).join(', ')}
+  --items-per-day N    simulated items per product and day (default 24)`,
+  options: { only: { type: 'string' }, 'items-per-day': { type: 'string' } },
+} as const;
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const value = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const only = value('--only')?.split(',');
+  const { values } = parseCommandLine(spec);
+  const only = values.only?.split(',');
+  const itemsPerDay = wholeNumber(values['items-per-day'], '--items-per-day', 24, { min: 1 });
   const unknown = only?.filter((n) => !scenarios.some((s) => s.name === n));
   if (unknown && unknown.length > 0) {
     console.error(`unknown scenario(s) ${unknown.join(', ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`);
@@ -28,7 +36,7 @@ async function main(): Promise<number> {
     const results = await runFaultSuite({
       scenarios: scenarios.filter((s) => !only || only.includes(s.name)),
       workDir,
-      itemsPerDay: Number(value('--items-per-day') ?? 24),
+      itemsPerDay,
       onResult: (r) =>
         console.log(
           `${r.problems.length === 0 ? 'pass' : 'FAIL'} ${r.scenario} (${r.seconds} s, exits ${r.exitCodes.join(', ')})${r.problems.map((p) => `\n  - ${p}`).join('')}`,
@@ -51,10 +59,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exit(1);
-  },
-);
+runCommand(main, { stack: true });

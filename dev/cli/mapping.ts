@@ -2,47 +2,86 @@
  * `npm run mapping -- import <connector> <file.csv>`: validates the whole file and, only if every
  * row is good, replaces the connector's custom mapping; otherwise prints the problems by line and
  * keeps the previous mapping. `npm run mapping -- show <connector>`: the mapping in force.
- * In Azure the same happens when a CSV is dropped at mapping-uploads/incoming/<connector>/.
+ * With --target azure the file is dropped where the deployed app takes mapping uploads
+ * (mapping-uploads/incoming/<connector>/) and the app's report is awaited: the app checks it
+ * against its own settings, which only it has.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { tables } from '../../shared/storage/names';
+import { basename, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { containers, mappingReportPrefix, mappingUploadPrefix, tables } from '../../shared/storage/names';
 import { MappingStore } from '../../shared/mapping/mapping-store';
-import { applyMappingUpload, formatUploadResult } from '../../shared/mapping/apply-upload';
-import { runCommand, takeDataDir, withStackStorage } from '../stack/tool-storage';
+import { applyMappingUpload, formatUploadResult, type MappingUploadResult } from '../../shared/mapping/apply-upload';
+import { STORAGE_TARGET_HELP, storageTarget, storageTargetOptions, withTargetStorage, type ToolStorage } from '../stack/tool-storage';
+import { parseCommandLine, runCommand, UsageError, wholeNumber } from './command-line';
+import { hasStatus } from '../../shared/http/http-error';
 
-const usage = 'usage: npm run mapping -- import <connector> <file.csv> | show <connector>  [--data-dir DIR]';
+const spec = {
+  usage: 'npm run mapping -- import <connector> <file.csv> | show <connector>  [--target local|azure] [--account NAME]',
+  help: `import <connector> <file.csv>  checks every row; only a file without problems replaces the
+                                connector's custom mapping (exit 1 with the problems by line otherwise)
+show <connector>                the mapping in force: rows, version, when and from what it was uploaded
+  --wait-seconds N              with --target azure: how long to wait for the app's report (default 300)
+${STORAGE_TARGET_HELP}`,
+  options: { 'wait-seconds': { type: 'string' }, ...storageTargetOptions },
+  positionals: { min: 2, max: 3 },
+} as const;
 
 runCommand(async () => {
-  const args = process.argv.slice(2);
-  const dataDir = takeDataDir(args);
-  const [command, connectorId, file] = args;
-  if (!connectorId || (command === 'import' && !file) || (command !== 'import' && command !== 'show')) {
-    console.error(usage);
-    return 2;
-  }
-  return withStackStorage(dataDir, async (storage, settings) => {
-    if (!settings.connectors.some((c) => c.id === connectorId)) {
-      console.error(`connector "${connectorId}" is not configured (ARCHIVE_CONNECTORS: ${settings.connectors.map((c) => c.id).join(', ')})`);
-      return 2;
-    }
-    await storage.tableService.createTable(tables.mapping);
-    const mapping = new MappingStore(storage.table(tables.mapping));
-    if (command === 'show') {
-      const info = await mapping.info(connectorId);
-      console.log(
-        info
-          ? `${connectorId}: ${info.rows} row(s), version ${info.version}, uploaded ${info.uploadedAt} from ${info.source}`
-          : `${connectorId}: no custom mapping`,
-      );
-      return 0;
-    }
-    const path = resolve(file);
-    const result = await applyMappingUpload(connectorId, readFileSync(path), path, { mapping, defaultRegion: settings.mapping.defaultRegion });
-    console.log(formatUploadResult(connectorId, result));
-    if (result.accepted && !settings.connectors.find((c) => c.id === connectorId)!.customMapping) {
-      console.log(`note: CONNECTOR__${connectorId.toUpperCase()}__CUSTOM_MAPPING is off, so this mapping is not used until it is set to true`);
-    }
-    return result.accepted ? 0 : 1;
-  });
+  const { values, positionals } = parseCommandLine(spec);
+  const [command, connectorId, file] = positionals;
+  if (command !== 'import' && command !== 'show') throw new UsageError(`unknown mapping command ${JSON.stringify(command)}\nusage: ${spec.usage}`);
+  if (command === 'import' && !file) throw new UsageError(`import needs the CSV file\nusage: ${spec.usage}`);
+  if (command === 'show' && file) throw new UsageError(`show takes only the connector\nusage: ${spec.usage}`);
+  const waitSeconds = wholeNumber(values['wait-seconds'], '--wait-seconds', 300, { min: 1, max: 3600 });
+  const body = file ? readFileSync(resolve(file)) : undefined;
+  return withTargetStorage(
+    storageTarget(values),
+    async (tool) => {
+      const { storage, settings } = tool;
+      const mapping = new MappingStore(storage.table(tables.mapping));
+      if (command === 'show') {
+        const info = await mapping.info(connectorId);
+        console.log(
+          info
+            ? `${connectorId}: ${info.rows} row(s), version ${info.version}, uploaded ${info.uploadedAt} from ${info.source}`
+            : `${connectorId}: no custom mapping`,
+        );
+        return 0;
+      }
+      const result = settings
+        ? await (async () => {
+            await storage.tableService.createTable(tables.mapping);
+            return applyMappingUpload(connectorId, body!, resolve(file), { mapping, defaultRegion: settings.mapping.defaultRegion });
+          })()
+        : await uploadToApp(tool, connectorId, basename(file), body!, waitSeconds);
+      console.log(formatUploadResult(connectorId, result));
+      if (result.accepted && settings && !settings.connectors.find((c) => c.id === connectorId)!.customMapping) {
+        console.log(`note: CONNECTOR__${connectorId.toUpperCase()}__CUSTOM_MAPPING is off, so this mapping is not used until it is set to true`);
+      }
+      return result.accepted ? 0 : 1;
+    },
+    { connectorId },
+  );
 });
+
+/** Drops the file where the deployed app's mappingUpload function takes it, and waits for the report it writes. */
+async function uploadToApp(tool: ToolStorage, connectorId: string, name: string, body: Buffer, waitSeconds: number): Promise<MappingUploadResult> {
+  const container = tool.storage.blob.getContainerClient(containers.mappingUploads);
+  const stamped = `${new Date().toISOString().replace(/[:.]/g, '-')}-${name}`;
+  const report = container.getBlockBlobClient(`${mappingReportPrefix}/${connectorId}/${stamped}.json`);
+  await container.getBlockBlobClient(`${mappingUploadPrefix}/${connectorId}/${stamped}`).uploadData(body);
+  console.error(
+    `uploaded to ${containers.mappingUploads}/${mappingUploadPrefix}/${connectorId}/${stamped}; waiting up to ${waitSeconds} s for the app's report`,
+  );
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (Date.now() < deadline) {
+    try {
+      return JSON.parse((await report.downloadToBuffer()).toString('utf8')) as MappingUploadResult;
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw err;
+    }
+    await sleep(5_000);
+  }
+  throw new Error(`no report from the app after ${waitSeconds} s at ${containers.mappingUploads}/${report.name}: is the function app running?`);
+}

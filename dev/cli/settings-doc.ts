@@ -9,6 +9,7 @@ import { appSettingDeclarations } from '../../shared/config/app-settings';
 import { connectorSettingDeclarations } from '../../shared/config/connector-settings';
 import { documentedDefault, type Setting } from '../../shared/config/setting';
 import { appRoot } from '../stack/app-root';
+import { parseCommandLine, runCommand } from './command-line';
 
 export const SETTINGS_DOC = join('docs', 'configuration.md');
 
@@ -39,7 +40,11 @@ export function renderSettingsDoc(page: string): string {
 }
 
 if (require.main === module) {
-  const path = join(appRoot, SETTINGS_DOC);
-  writeFileSync(path, renderSettingsDoc(readFileSync(path, 'utf8')));
-  console.log(`wrote the setting tables of ${SETTINGS_DOC}`);
+  runCommand(() => {
+    parseCommandLine({ usage: 'npm run docs:settings', help: `Writes the setting tables of ${SETTINGS_DOC} from the setting declarations.`, options: {} });
+    const path = join(appRoot, SETTINGS_DOC);
+    writeFileSync(path, renderSettingsDoc(readFileSync(path, 'utf8')));
+    console.log(`wrote the setting tables of ${SETTINGS_DOC}`);
+    return Promise.resolve(0);
+  });
 }

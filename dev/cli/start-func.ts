@@ -9,6 +9,15 @@ import { startLocalStack } from '../stack/local-stack';
 import { appRoot } from '../stack/app-root';
 
 async function main(): Promise<number> {
+  // Everything after -- goes to func start; only --help is ours.
+  if (process.argv[2] === '--help' || process.argv[2] === '-h') {
+    console.log(`usage: npm run start:func [-- <func start options>]
+
+Starts the local stack (Azurite, storage layout, simulators) like npm start, then runs
+Azure Functions Core Tools' func start on the same local.settings.json and compiled functions.
+Needs func (Core Tools v4) on PATH; without it, use npm start.`);
+    return 0;
+  }
   let stack;
   try {
     stack = await startLocalStack(appRoot);

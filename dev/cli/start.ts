@@ -20,6 +20,7 @@ import { buildRunReport, formatConnectorTable, type RunReport } from '../stack/r
 import { auditMailboxes } from '../stack/mailbox-audit';
 import { DeadLetterStore } from '../../shared/runs/dead-letters';
 import { appRoot } from '../stack/app-root';
+import { parseCommandLine, runCommand, wholeNumber } from './command-line';
 
 interface Options {
   once: boolean;
@@ -31,33 +32,29 @@ interface Options {
 
 /** How long stopping waits for running invocations before the process exits anyway. */
 const STOP_GRACE_MS = 30_000;
-const USAGE = 'usage: npm start [-- --once] [--timeout-minutes N] [--data-dir DIR] [--attach]';
+const spec = {
+  usage: 'npm start [-- --once] [--attach] [--timeout-minutes N] [--data-dir DIR]',
+  help: `Starts Azurite, the archiver and Graph simulators and the app's real functions, runs one archive
+cycle at once with live progress, then runs on the schedule until Ctrl-C.
+  --once               exit when the cycle is done: 0 if everything was imported or reported, 1 if not
+  --attach             use the Azurite and simulators already running at the addresses in the settings
+  --timeout-minutes N  give up waiting for the cycle after N minutes (default 60)
+  --data-dir DIR       where Azurite's data, the function log and the report go (default .local)`,
+  options: { once: { type: 'boolean' }, attach: { type: 'boolean' }, 'timeout-minutes': { type: 'string' }, 'data-dir': { type: 'string' } },
+} as const;
 
-function parseArgs(argv: string[]): Options {
-  const options: Options = { once: false, timeoutMinutes: 60, attach: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--once') options.once = true;
-    else if (arg === '--timeout-minutes') options.timeoutMinutes = Number(argv[++i]);
-    else if (arg === '--data-dir') options.dataDir = resolve(argv[++i] ?? '');
-    else if (arg === '--attach') options.attach = true;
-    else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else {
-      console.error(`unknown argument ${arg}; ${USAGE}`);
-      process.exit(2);
-    }
-  }
-  if (!(options.timeoutMinutes > 0)) {
-    console.error('--timeout-minutes must be a positive number');
-    process.exit(2);
-  }
-  return options;
+function parseOptions(argv: string[]): Options {
+  const { values } = parseCommandLine(spec, argv);
+  return {
+    once: values.once ?? false,
+    attach: values.attach ?? false,
+    timeoutMinutes: wholeNumber(values['timeout-minutes'], '--timeout-minutes', 60, { min: 1 }),
+    dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
+  };
 }
 
 async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const progress = new Progress();
   const sessionStart = new Date();
   let stack: LocalStack;
@@ -178,10 +175,4 @@ async function runCycle(
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exit(1);
-  },
-);
+runCommand(main, { stack: true });

@@ -73,7 +73,9 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
   } else {
     args.push('--inMemoryPersistence', '--extentMemoryLimit', '4096');
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Its own process group: Ctrl-C on a terminal goes to the foreground group, and Azurite must
+  // outlive the app's graceful stop (the caller stops it last), not die first under running invocations.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   // The IPC channel is only there so the child notices when this process dies; it must not keep us alive.
   child.channel?.unref();
   const actual = await new Promise<AzuritePorts>((resolve, reject) => {

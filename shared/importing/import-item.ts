@@ -145,8 +145,9 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   });
   const unmapped = [...resolution.unmapped];
   const failures: Failure[] = resolution.unresolved.map((u) => ({
-    // Stable across deliveries, and no phone number in a key.
-    key: `${job.itemId}@participant-${createHash('sha256').update(u.number).digest('hex').slice(0, 12)}`,
+    // Named by the mailbox being checked; before one is known, by a hash (stable across deliveries, no phone number in a key).
+    key: `${job.itemId}@${u.address ?? `participant-${createHash('sha256').update(u.number).digest('hex').slice(0, 12)}`}`,
+    upn: u.address,
     reason: `mailbox look-up failed: ${describeFailure(u.error)}`,
     permanent: false,
   }));
@@ -255,6 +256,8 @@ async function deadLetterCopy(job: ImportJob, f: Failure, deps: ImportDeps): Pro
     reason: f.reason,
     input: `${containers.mime}/${job.emlPath}`,
     runId: job.runId,
+    itemId: job.itemId,
+    ...(f.upn ? { mailbox: f.upn } : {}),
   });
   await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', f.key, 'failed', { reason: f.reason });
   return { upn: f.upn ?? f.key, outcome: 'failed', reason: f.reason };

@@ -25,7 +25,8 @@ export interface Resolution {
   mailboxes: TargetMailbox[];
   unmapped: { number: string; reason: string }[];
   /** Participants whose look-up failed for a reason a retry may cure (the others' copies go ahead). */
-  unresolved: { number: string; error: unknown }[];
+  /** Participants whose look-up failed (the service, not the answer): with the mailbox being checked, when it got that far. */
+  unresolved: { number: string; address?: string; error: unknown }[];
 }
 
 export interface ResolveDeps {
@@ -44,13 +45,18 @@ export async function resolveMailboxes(
   const byUser = new Map<string, TargetMailbox>();
   const unmapped: Resolution['unmapped'] = [];
   const unresolved: Resolution['unresolved'] = [];
-  const confirm = (address: string) => deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
+  let checking: string | undefined;
+  const confirm = (address: string) => {
+    checking = address;
+    return deps.cache.mailbox(address, () => deps.api.checkMailbox(address));
+  };
 
   for (const p of participants) {
     // A participant the vendor names only by address is reported and keyed by that address.
     const number = p.number === null ? (p.email ?? '') : (toE164(p.number, deps.defaultRegion) ?? p.number);
     const reasons: string[] = [];
     let target: TargetMailbox | undefined;
+    checking = undefined;
     try {
       if (connector.customMapping && p.number === null) reasons.push('no phone number to look up in the custom mapping');
       else if (connector.customMapping) {
@@ -71,7 +77,7 @@ export async function resolveMailboxes(
         }
       }
     } catch (error) {
-      unresolved.push({ number, error });
+      unresolved.push({ number, address: checking, error });
       continue;
     }
     if (!connector.customMapping && !connector.autoMapping) reasons.push('both custom and automatic mapping are off');

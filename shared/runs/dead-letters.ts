@@ -16,6 +16,9 @@ export interface DeadLetter {
   /** Container/path of the input to re-drive from. */
   input: string;
   runId: string;
+  /** The item and, for one mailbox copy, the mailbox (import stage; rows written before these were kept lack them). */
+  itemId?: string;
+  mailbox?: string;
   at: string;
 }
 

@@ -147,6 +147,28 @@ describe('npm start (the real entry point)', () => {
       await azurite.stop();
     }
   });
+
+  it('Ctrl-C mid-cycle stops the app before Azurite: no connection errors, no stack trace', async () => {
+    // A terminal's Ctrl-C sends SIGINT to the whole foreground process group.
+    const child = spawn(process.execPath, [startScript, '--data-dir', dataDir], {
+      env: { ...env, ARCHIVER_SIM_FAULTS: 'slowRate=1,slowMs=300' },
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      await waitUntil('the cycle is running', () => output.includes('running one archive cycle'), 60_000);
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await exited;
+      assert.match(output, /stopping \(Ctrl-C\)/);
+      assert.doesNotMatch(output, /ECONNREFUSED|ECONNRESET|socket hang up|\n\s+at /, 'nothing failed because storage went away');
+      assert.notEqual(code, null, 'it exited by itself, not killed by the signal');
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
 });
 
 function kill(child: ChildProcess): Promise<void> {

@@ -1,0 +1,162 @@
+/**
+ * Re-drive of what a stage gave up on, by connector and optionally by run or item:
+ * - failed: the dead letters of the convert and import stages become a convert job (the raw item)
+ *   or one import job per item (the importer's ledger keeps copies that already landed from being
+ *   written twice). The dead letter is removed only if it is still the one that was read (ETag), so
+ *   a new failure recorded meanwhile stays. Fetch-stage dead letters are vendor input that was
+ *   refused (quarantined lines, ZIPs, e-mails): they are counted, not queued; the source is fixed instead.
+ * - poisoned: messages in the poison queues go back to the queue they came from (a blob trigger's,
+ *   to the convert queue); the poison copy is deleted only after the new one is sent.
+ */
+import { odata, type TableClient } from '@azure/data-tables';
+import type { StorageClients } from '../storage/clients';
+import { containers, devHost, queues, tables } from '../storage/names';
+import { decodeQueueMessage, sendJsonMessage } from '../storage/queue-messages';
+import type { DeadLetter } from '../runs/dead-letters';
+import type { ImportJob } from '../jobs/import-job';
+import type { ConvertJob } from '../jobs/convert-job';
+import { POISON_QUEUES } from './reconcile';
+
+export interface RedriveFilter {
+  connectorId: string;
+  runId?: string;
+  itemId?: string;
+}
+
+export interface RedriveResult {
+  /** Jobs sent, by queue. */
+  queued: Record<string, number>;
+  /** What was found but cannot be re-driven from here, with why. */
+  left: { key: string; reason: string }[];
+}
+
+const NO_REDRIVE_FETCH = 'fetch-stage input the archiver sent that was refused: kept in quarantine; fix the source and fetch again';
+
+/** Re-drives the convert and import dead letters that match the filter. */
+export async function redriveFailed(storage: StorageClients, filter: RedriveFilter): Promise<RedriveResult> {
+  const table = storage.table(tables.deadLetters);
+  const result: RedriveResult = { queued: {}, left: [] };
+  const importJobs = new Map<string, { job: ImportJob; letters: (DeadLetter & { etag: string; rowKey: string })[] }>();
+  for await (const e of table.listEntities<DeadLetter & { itemId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${filter.connectorId}` } })) {
+    if (filter.runId && e.runId !== filter.runId) continue;
+    const itemId = e.itemId ?? itemOfKey(e.key);
+    if (filter.itemId && itemId !== filter.itemId) continue;
+    const letter = { ...e, etag: e.etag, rowKey: e.rowKey! };
+    if (e.stage === 'import') {
+      const emlPath = stripContainer(e.input, containers.mime);
+      if (!emlPath) {
+        result.left.push({ key: e.key, reason: `its input ${e.input} is not a converted message` });
+        continue;
+      }
+      const entry = importJobs.get(itemId) ?? { job: { version: 1, runId: e.runId, connectorId: e.connectorId, itemId, emlPath, attempt: 0 }, letters: [] };
+      entry.letters.push(letter);
+      importJobs.set(itemId, entry);
+    } else if (e.stage === 'convert') {
+      const rawPath = stripContainer(e.input, containers.rawItems);
+      if (!rawPath) {
+        result.left.push({ key: e.key, reason: `its input ${e.input} is not a raw item` });
+        continue;
+      }
+      await sendJsonMessage(storage.queue.getQueueClient(queues.convertJobs), { version: 1, connectorId: e.connectorId, rawPath } satisfies ConvertJob);
+      count(result, queues.convertJobs);
+      await removeIfUnchanged(table, letter);
+    } else {
+      result.left.push({ key: e.key, reason: e.stage === 'fetch' ? NO_REDRIVE_FETCH : `a ${e.stage} dead letter` });
+    }
+  }
+  for (const { job, letters } of importJobs.values()) {
+    await sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job);
+    count(result, queues.importJobs);
+    for (const letter of letters) await removeIfUnchanged(table, letter);
+  }
+  return result;
+}
+
+/** Upper bound of poison messages looked at in one call (32 are received at a time). */
+const MAX_POISON_SCAN = 100_000;
+
+/** Moves the poison-queue messages of the connector (and run or item) back to their queues. */
+export async function redrivePoisoned(storage: StorageClients, filter: RedriveFilter): Promise<RedriveResult> {
+  const result: RedriveResult = { queued: {}, left: [] };
+  for (const poisonName of POISON_QUEUES) {
+    const poison = storage.queue.getQueueClient(poisonName);
+    if (!(await poison.exists())) continue;
+    const total = (await poison.getProperties()).approximateMessagesCount ?? 0;
+    const others: { messageId: string; popReceipt: string }[] = [];
+    let seen = 0;
+    // Messages that are not for this filter stay invisible until the scan ends, so each is seen once.
+    while (seen < Math.min(total, MAX_POISON_SCAN)) {
+      const batch = (await poison.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 })).receivedMessageItems;
+      if (batch.length === 0) break;
+      seen += batch.length;
+      for (const m of batch) {
+        const target = redriveTarget(poisonName, m.messageText);
+        if (!target || !matches(target.body, filter)) {
+          if (!target) result.left.push({ key: `${poisonName}/${m.messageId}`, reason: 'not a message of this app: left in the poison queue' });
+          others.push(m);
+          continue;
+        }
+        await sendJsonMessage(storage.queue.getQueueClient(target.queue), target.body);
+        count(result, target.queue);
+        await poison.deleteMessage(m.messageId, m.popReceipt);
+      }
+    }
+    for (const m of others) await poison.updateMessage(m.messageId, m.popReceipt, undefined, 0).catch(() => undefined);
+  }
+  return result;
+}
+
+/** Where a poisoned message goes back to, and as what; undefined when it is not one of ours. */
+export function redriveTarget(poisonQueue: string, text: string): { queue: string; body: Record<string, unknown> } | undefined {
+  let body: unknown;
+  try {
+    body = decodeQueueMessage(text);
+  } catch {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const m = body as Record<string, unknown>;
+  if (poisonQueue === devHost.blobTriggerPoison) {
+    const container = m.ContainerName ?? m.container;
+    const blobName = m.BlobName ?? m.blobName;
+    if (container !== containers.rawItems || typeof blobName !== 'string') return undefined;
+    const convert: ConvertJob = { version: 1, connectorId: blobName.split('/')[0], rawPath: blobName };
+    return { queue: queues.convertJobs, body: convert };
+  }
+  if (typeof m.connectorId !== 'string') return undefined;
+  const queue = poisonQueue.slice(0, -'-poison'.length);
+  // A job that poisoned starts its retries afresh.
+  return { queue, body: 'attempt' in m || queue === queues.importJobs ? { ...m, attempt: 0, retries: undefined, failingSince: undefined } : m };
+}
+
+function matches(body: Record<string, unknown>, filter: RedriveFilter): boolean {
+  if (body.connectorId !== filter.connectorId) return false;
+  if (filter.runId && body.runId !== filter.runId) return false;
+  if (filter.itemId && body.itemId !== filter.itemId && !(typeof body.rawPath === 'string' && body.rawPath.includes(filter.itemId))) return false;
+  return true;
+}
+
+/** The item of an import dead letter's key (`<item>@<mailbox>` or `<item>@participant-<hash>`), for rows written before itemId was kept. */
+function itemOfKey(key: string): string {
+  const at = key.search(/@(participant-[0-9a-f]{12}|[^@]+@[^@]+)$/);
+  return at > 0 ? key.slice(0, at) : key;
+}
+
+function stripContainer(input: string, container: string): string | undefined {
+  return input.startsWith(`${container}/`) ? input.slice(container.length + 1) : undefined;
+}
+
+function count(result: RedriveResult, queue: string): void {
+  result.queued[queue] = (result.queued[queue] ?? 0) + 1;
+}
+
+async function removeIfUnchanged(table: TableClient, letter: { partitionKey?: string; rowKey: string; etag: string }): Promise<void> {
+  await table.deleteEntity(letter.partitionKey!, letter.rowKey, { etag: letter.etag }).catch((err: { statusCode?: number }) => {
+    // 412: a new failure was recorded since we read it; 404: already gone. Either way it stays as it is.
+    if (err.statusCode !== 412 && err.statusCode !== 404) throw err;
+  });
+}
