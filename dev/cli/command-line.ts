@@ -72,16 +72,19 @@ export function wholeNumber(value: string | undefined, name: string, fallback: n
 
 /** Runs a command's main and exits with its code; a CommandExit ends quietly, a UsageError with exit 2, any other error with 1. */
 export function runCommand(main: () => Promise<number>, options: { stack?: boolean } = {}): void {
-  main().then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      if (err instanceof CommandExit) process.exit(err.code);
-      if (err instanceof UsageError) {
-        console.error(err.message);
-        process.exit(EXIT.usage);
-      }
-      console.error(options.stack ? (err.stack ?? err.message) : err.message);
-      process.exit(EXIT.failed);
-    },
-  );
+  // Through a promise, so a main that throws before its first await ends the same way.
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => process.exit(code),
+      (err: Error) => {
+        if (err instanceof CommandExit) process.exit(err.code);
+        if (err instanceof UsageError) {
+          console.error(err.message);
+          process.exit(EXIT.usage);
+        }
+        console.error(options.stack ? (err.stack ?? err.message) : err.message);
+        process.exit(EXIT.failed);
+      },
+    );
 }

@@ -24,8 +24,10 @@ export interface TargetMailbox {
 export interface Resolution {
   mailboxes: TargetMailbox[];
   unmapped: { number: string; reason: string }[];
-  /** Participants whose look-up failed for a reason a retry may cure (the others' copies go ahead). */
-  /** Participants whose look-up failed (the service, not the answer): with the mailbox being checked, when it got that far. */
+  /**
+   * Participants whose look-up failed for a reason a retry may cure (the others' copies go ahead),
+   * with the mailbox address being checked when it got that far.
+   */
   unresolved: { number: string; address?: string; error: unknown }[];
 }
 
