@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { CommandExit, parseCommandLine } from '../dev/cli/command-line';
 
 export const INTEGRATION_SUFFIX = '.integration.test.js';
 /** Tests against a real Microsoft 365 tenant: only with --live (`npm run test:live`), which runs nothing else. */
@@ -23,19 +24,20 @@ function findTests(dir: string): string[] {
 }
 
 const root = __dirname;
-const args = process.argv.slice(2);
-if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: node dist/test/run.js [--unit | --live] [filter ...]\n\nRuns the test files whose path contains a filter (all when none).');
-  process.exit(0);
+let parsed;
+try {
+  parsed = parseCommandLine({
+    usage: 'node dist/test/run.js [--unit | --live] [filter ...]',
+    help: 'Runs the test files whose path contains a filter (all when none).',
+    options: { unit: { type: 'boolean' }, live: { type: 'boolean' } },
+    positionals: { min: 0, max: Infinity },
+  });
+} catch (err) {
+  process.exit(err instanceof CommandExit ? err.code : 2);
 }
-const unknown = args.find((a) => a.startsWith('-') && a !== '--unit' && a !== '--live');
-if (unknown) {
-  console.error(`unknown option ${unknown}; usage: node dist/test/run.js [--unit | --live] [filter ...]`);
-  process.exit(2);
-}
-const unitOnly = args.includes('--unit');
-const live = args.includes('--live');
-const filter = args.filter((a) => a !== '--unit' && a !== '--live');
+const unitOnly = parsed.values.unit ?? false;
+const live = parsed.values.live ?? false;
+const filter = parsed.positionals;
 const files = findTests(root)
   .filter((f) => f.endsWith(LIVE_SUFFIX) === live)
   .filter((f) => !unitOnly || !f.endsWith(INTEGRATION_SUFFIX))

@@ -8,8 +8,7 @@
 import { queues, tables } from '../../shared/storage/names';
 import { sendJsonMessage } from '../../shared/storage/queue-messages';
 import { UnmappedStore } from '../../shared/importing/unmapped';
-import { redriveUnmapped } from '../../shared/importing/redrive';
-import { redriveFailed, redrivePoisoned, type RedriveResult } from '../../shared/reconciling/redrive';
+import { redriveFailed, redrivePoisoned, redriveUnmapped, type RedriveResult } from '../../shared/reconciling/redrive';
 import { STORAGE_TARGET_HELP, storageTarget, storageTargetOptions, withTargetStorage } from '../stack/tool-storage';
 import { parseCommandLine, runCommand, UsageError } from './command-line';
 

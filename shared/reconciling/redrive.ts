@@ -1,5 +1,6 @@
 /**
- * Re-drive of what a stage gave up on, by connector and optionally by run or item:
+ * Re-drive of what a stage left behind, by connector and optionally by run or item:
+ * - unmapped: items that mapped to no mailbox, queued for import again (after a mapping fix).
  * - failed: the dead letters of the convert and import stages become a convert job (the raw item)
  *   or one import job per item (the importer's ledger keeps copies that already landed from being
  *   written twice). The dead letter is removed only if it is still the one that was read (ETag), so
@@ -8,11 +9,11 @@
  * - poisoned: messages in the poison queues go back to the queue they came from (a blob trigger's,
  *   to the convert queue); the poison copy is deleted only after the new one is sent.
  */
-import { odata, type TableClient } from '@azure/data-tables';
 import type { StorageClients } from '../storage/clients';
-import { containers, devHost, queues, tables } from '../storage/names';
+import { containers, devHost, POISON_SUFFIX, queues, tables } from '../storage/names';
 import { decodeQueueMessage, sendJsonMessage } from '../storage/queue-messages';
-import type { DeadLetter } from '../runs/dead-letters';
+import { DeadLetterStore, type StoredDeadLetter } from '../runs/dead-letters';
+import type { UnmappedStore } from '../importing/unmapped';
 import type { ImportJob } from '../jobs/import-job';
 import type { ConvertJob } from '../jobs/convert-job';
 import { POISON_QUEUES } from './reconcile';
@@ -30,44 +31,53 @@ export interface RedriveResult {
   left: { key: string; reason: string }[];
 }
 
+/** Queues every unmapped item of a connector for import again; returns how many. */
+export async function redriveUnmapped(connectorId: string, unmapped: UnmappedStore, send: (job: ImportJob) => Promise<void>): Promise<number> {
+  const items = await unmapped.list(connectorId);
+  for (const item of items) await send({ ...item.job, attempt: 0 });
+  return items.length;
+}
+
 const NO_REDRIVE_FETCH = 'fetch-stage input the archiver sent that was refused: kept in quarantine; fix the source and fetch again';
 
 /** Re-drives the convert and import dead letters that match the filter. */
 export async function redriveFailed(storage: StorageClients, filter: RedriveFilter): Promise<RedriveResult> {
-  const table = storage.table(tables.deadLetters);
+  const deadLetters = new DeadLetterStore(storage.table(tables.deadLetters));
   const result: RedriveResult = { queued: {}, left: [] };
-  const importJobs = new Map<string, { job: ImportJob; letters: (DeadLetter & { etag: string; rowKey: string })[] }>();
-  for await (const e of table.listEntities<DeadLetter & { itemId?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${filter.connectorId}` } })) {
-    if (filter.runId && e.runId !== filter.runId) continue;
-    const itemId = e.itemId ?? itemOfKey(e.key);
+  const importJobs = new Map<string, { job: ImportJob; letters: StoredDeadLetter[] }>();
+  for (const letter of await deadLetters.list(filter.connectorId)) {
+    if (filter.runId && letter.runId !== filter.runId) continue;
+    const itemId = letter.itemId ?? itemOfKey(letter.key);
     if (filter.itemId && itemId !== filter.itemId) continue;
-    const letter = { ...e, etag: e.etag, rowKey: e.rowKey! };
-    if (e.stage === 'import') {
-      const emlPath = stripContainer(e.input, containers.mime);
+    if (letter.stage === 'import') {
+      const emlPath = stripContainer(letter.input, containers.mime);
       if (!emlPath) {
-        result.left.push({ key: e.key, reason: `its input ${e.input} is not a converted message` });
+        result.left.push({ key: letter.key, reason: `its input ${letter.input} is not a converted message` });
         continue;
       }
-      const entry = importJobs.get(itemId) ?? { job: { version: 1, runId: e.runId, connectorId: e.connectorId, itemId, emlPath, attempt: 0 }, letters: [] };
+      const entry = importJobs.get(itemId) ?? {
+        job: { version: 1, runId: letter.runId, connectorId: letter.connectorId, itemId, emlPath, attempt: 0 },
+        letters: [],
+      };
       entry.letters.push(letter);
       importJobs.set(itemId, entry);
-    } else if (e.stage === 'convert') {
-      const rawPath = stripContainer(e.input, containers.rawItems);
+    } else if (letter.stage === 'convert') {
+      const rawPath = stripContainer(letter.input, containers.rawItems);
       if (!rawPath) {
-        result.left.push({ key: e.key, reason: `its input ${e.input} is not a raw item` });
+        result.left.push({ key: letter.key, reason: `its input ${letter.input} is not a raw item` });
         continue;
       }
-      await sendJsonMessage(storage.queue.getQueueClient(queues.convertJobs), { version: 1, connectorId: e.connectorId, rawPath } satisfies ConvertJob);
+      await sendJsonMessage(storage.queue.getQueueClient(queues.convertJobs), { version: 1, connectorId: letter.connectorId, rawPath } satisfies ConvertJob);
       count(result, queues.convertJobs);
-      await removeIfUnchanged(table, letter);
+      await deadLetters.removeIfUnchanged(letter);
     } else {
-      result.left.push({ key: e.key, reason: e.stage === 'fetch' ? NO_REDRIVE_FETCH : `a ${e.stage} dead letter` });
+      result.left.push({ key: letter.key, reason: letter.stage === 'fetch' ? NO_REDRIVE_FETCH : `a ${letter.stage} dead letter` });
     }
   }
   for (const { job, letters } of importJobs.values()) {
     await sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job);
     count(result, queues.importJobs);
-    for (const letter of letters) await removeIfUnchanged(table, letter);
+    for (const letter of letters) await deadLetters.removeIfUnchanged(letter);
   }
   return result;
 }
@@ -128,9 +138,9 @@ export function redriveTarget(poisonQueue: string, text: string): { queue: strin
     return { queue: queues.convertJobs, body: convert };
   }
   if (typeof m.connectorId !== 'string') return undefined;
-  const queue = poisonQueue.slice(0, -'-poison'.length);
   // A job that poisoned starts its retries afresh.
-  return { queue, body: 'attempt' in m || queue === queues.importJobs ? { ...m, attempt: 0, retries: undefined, failingSince: undefined } : m };
+  const { retries: _retries, failingSince: _since, ...fresh } = m;
+  return { queue: poisonQueue.slice(0, -POISON_SUFFIX.length), body: 'attempt' in m ? { ...fresh, attempt: 0 } : fresh };
 }
 
 function matches(body: Record<string, unknown>, filter: RedriveFilter): boolean {
@@ -152,11 +162,4 @@ function stripContainer(input: string, container: string): string | undefined {
 
 function count(result: RedriveResult, queue: string): void {
   result.queued[queue] = (result.queued[queue] ?? 0) + 1;
-}
-
-async function removeIfUnchanged(table: TableClient, letter: { partitionKey?: string; rowKey: string; etag: string }): Promise<void> {
-  await table.deleteEntity(letter.partitionKey!, letter.rowKey, { etag: letter.etag }).catch((err: { statusCode?: number }) => {
-    // 412: a new failure was recorded since we read it; 404: already gone. Either way it stays as it is.
-    if (err.statusCode !== 412 && err.statusCode !== 404) throw err;
-  });
 }

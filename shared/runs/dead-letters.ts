@@ -22,6 +22,9 @@ export interface DeadLetter {
   at: string;
 }
 
+/** A dead letter as read, with the ETag that guards its removal. */
+export type StoredDeadLetter = DeadLetter & { etag: string };
+
 export class DeadLetterStore {
   constructor(private readonly table: TableClient) {}
 
@@ -29,7 +32,7 @@ export class DeadLetterStore {
     await this.table.upsertEntity(
       {
         partitionKey: letter.connectorId,
-        rowKey: `${letter.stage}__${percentEncode(letter.key)}`,
+        rowKey: rowKeyOf(letter.stage, letter.key),
         ...letter,
         reason: letter.reason.slice(0, 4000),
         at: new Date().toISOString(),
@@ -38,16 +41,21 @@ export class DeadLetterStore {
     );
   }
 
-  async list(connectorId: string, stage?: Stage): Promise<DeadLetter[]> {
+  async list(connectorId: string, stage?: Stage): Promise<StoredDeadLetter[]> {
     const filter = stage
       ? odata`PartitionKey eq ${connectorId} and RowKey ge ${`${stage}__`} and RowKey lt ${`${stage}_~`}`
       : odata`PartitionKey eq ${connectorId}`;
-    const out: DeadLetter[] = [];
+    const out: StoredDeadLetter[] = [];
     for await (const e of this.table.listEntities<DeadLetter>({ queryOptions: { filter } })) out.push(e);
     return out;
   }
 
-  async remove(connectorId: string, stage: Stage, key: string): Promise<void> {
-    await deleteEntityIfExists(this.table, connectorId, `${stage}__${percentEncode(key)}`);
+  /** Removes a dead letter unless it was recorded again since it was read (a new failure stays); false then. */
+  async removeIfUnchanged(letter: StoredDeadLetter): Promise<boolean> {
+    return deleteEntityIfExists(this.table, letter.connectorId, rowKeyOf(letter.stage, letter.key), letter.etag);
   }
+}
+
+function rowKeyOf(stage: Stage, key: string): string {
+  return `${stage}__${percentEncode(key)}`;
 }

@@ -17,12 +17,13 @@ export async function findEntity<T extends object>(
 }
 
 /** Deletes the entity; false when there was none (404). */
-export async function deleteEntityIfExists(table: TableClient, partitionKey: string, rowKey: string): Promise<boolean> {
+/** Deletes an entity; false when it is gone already or, given its ETag, when it changed since it was read (412). */
+export async function deleteEntityIfExists(table: TableClient, partitionKey: string, rowKey: string, etag?: string): Promise<boolean> {
   try {
-    await table.deleteEntity(partitionKey, rowKey);
+    await table.deleteEntity(partitionKey, rowKey, etag ? { etag } : undefined);
     return true;
   } catch (err) {
-    if (hasStatus(err, 404)) return false;
+    if (hasStatus(err, 404) || (etag && hasStatus(err, 412))) return false;
     throw err;
   }
 }

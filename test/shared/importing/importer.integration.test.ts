@@ -5,7 +5,7 @@ import { fixtureItems, withAttachments, type FixtureItem } from '../../fixtures/
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { importItem } from '../../../shared/importing/import-item';
 import { MAX_DEQUEUE } from '../../../shared/runs/back-off';
-import { redriveUnmapped } from '../../../shared/importing/redrive';
+import { redriveUnmapped } from '../../../shared/reconciling/redrive';
 import { parseMappingCsv } from '../../../shared/mapping/mapping-csv';
 import { ImportLedger } from '../../../shared/importing/ledger';
 import { MailboxApi } from '../../../shared/graph/mailbox-api';
