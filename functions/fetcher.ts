@@ -11,10 +11,13 @@ export async function fetcher(message: unknown, context: InvocationContext): Pro
   const job = parseFetchJob(message);
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   const result = await fetchWindowPart(job, { ...services(), dequeueCount, log: (m) => context.log(m) });
-  context.log(
+  const line =
     `fetch ${job.connectorId} run ${job.runId} part ${job.part}: ${result.status}, ${result.pages} page(s), ` +
-      `${result.written} written, ${result.present} already present, ${result.quarantined} quarantined`,
-  );
+    `${result.written} written, ${result.present} already present, ${result.quarantined} quarantined`;
+  // A window given back (refused sign-in, connector unavailable, dead-lettered) needs an operator: an error, not information.
+  if (result.status === 'sign-in-failed' || result.status === 'unavailable' || result.status === 'dead-lettered')
+    context.error(`${line}; ${result.message ?? ''}`);
+  else context.log(line);
 }
 
 app.storageQueue('fetcher', {

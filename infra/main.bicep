@@ -137,6 +137,15 @@ module functionApp 'app/function-app.bicep' = {
   }
 }
 
+module operatorAuth 'app/operator-auth.bicep' = {
+  name: 'operator-auth'
+  params: {
+    functionAppName: functionApp.outputs.name
+    defaultHostName: functionApp.outputs.defaultHostName
+    appUniqueName: 'mobile-archive-operators-${token}'
+  }
+}
+
 module events 'app/events.bicep' = {
   name: 'events'
   params: {
@@ -174,6 +183,8 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output OPERATOR_APP_CLIENT_ID string = operatorAuth.outputs.clientId
+output STATUS_PAGE_URL string = operatorAuth.outputs.statusPageUrl
 output GRAPH_NATIONAL_CLOUD string = graphNationalCloud
 output GRAPH_IMPORT_MODE string = graphImportMode
 output AZURE_LANDING_ACCOUNT_NAME string = empty(sftpConnectorIds) ? '' : landing.outputs.name

@@ -85,13 +85,13 @@ async function main(): Promise<number> {
       invocations: {},
       poisoned: [],
     });
-    const sum = (k: 'fetched' | 'converted' | 'imported' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
+    const sum = (k: 'fetched' | 'converted' | 'copies' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
     const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as { requests: { total: number; byRoute: Record<string, number> } };
     console.log(
-      `  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('imported')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`,
+      `  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('copies')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`,
     );
     console.log(`  end to end: ${seconds.toFixed(1)} s = ${(sum('fetched') / seconds).toFixed(1)} items/s`);
-    console.log(`  Graph requests per imported copy: ${(stats.requests.total / Math.max(1, sum('imported'))).toFixed(2)} (${stats.requests.total} requests)`);
+    console.log(`  Graph requests per imported copy: ${(stats.requests.total / Math.max(1, sum('copies'))).toFixed(2)} (${stats.requests.total} requests)`);
     const routes = Object.entries(stats.requests.byRoute).sort(([, a], [, b]) => b - a);
     // Which calls they were: creates should be all but the one-off look-ups of users and folders.
     const readable = (route: string) => route.replaceAll('([^/]+)', '{}').replaceAll('\\/', '/').replace(/[\^$]/g, '');

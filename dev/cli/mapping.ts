@@ -1,12 +1,13 @@
 /**
  * `npm run mapping -- import <connector> <file.csv>`: validates the whole file and, only if every
  * row is good, replaces the connector's custom mapping; otherwise prints the problems by line and
- * keeps the previous mapping. `npm run mapping -- show <connector>`: the mapping in force.
+ * keeps the previous mapping. `show <connector>`: the mapping in force; `export <connector>`: its rows as CSV.
  * With --target azure the file is dropped where the deployed app takes mapping uploads
  * (mapping-uploads/incoming/<connector>/) and the app's report is awaited: the app checks it
  * against its own settings, which only it has.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mappingCsv } from '../../shared/admin/admin-log-csv';
 import { basename, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { containers, mappingReportPrefix, mappingUploadPrefix, tables } from '../../shared/storage/names';
@@ -17,31 +18,48 @@ import { parseCommandLine, runCommand, UsageError, wholeNumber } from './command
 import { hasStatus } from '../../shared/http/http-error';
 
 const spec = {
-  usage: 'npm run mapping -- import <connector> <file.csv> | show <connector>  [--target local|azure] [--account NAME]',
+  usage:
+    'npm run mapping -- import <connector> <file.csv> | show <connector> | export <connector> [file.csv]  [--json] [--target local|azure] [--account NAME]',
   help: `import <connector> <file.csv>  checks every row; only a file without problems replaces the
                                 connector's custom mapping (exit 1 with the problems by line otherwise)
 show <connector>                the mapping in force: rows, version, when and from what it was uploaded
+export <connector> [file.csv]   the mapping in force as a CSV that import takes again (stdout without a file)
+  --json                        show: the answer as JSON
   --wait-seconds N              with --target azure: how long to wait for the app's report (default 300)
 ${STORAGE_TARGET_HELP}`,
-  options: { 'wait-seconds': { type: 'string' }, ...storageTargetOptions },
+  options: { 'wait-seconds': { type: 'string' }, json: { type: 'boolean' }, ...storageTargetOptions },
   positionals: { min: 2, max: 3 },
 } as const;
 
 runCommand(async () => {
   const { values, positionals } = parseCommandLine(spec);
   const [command, connectorId, file] = positionals;
-  if (command !== 'import' && command !== 'show') throw new UsageError(`unknown mapping command ${JSON.stringify(command)}\nusage: ${spec.usage}`);
+  if (command !== 'import' && command !== 'show' && command !== 'export')
+    throw new UsageError(`unknown mapping command ${JSON.stringify(command)}\nusage: ${spec.usage}`);
   if (command === 'import' && !file) throw new UsageError(`import needs the CSV file\nusage: ${spec.usage}`);
   if (command === 'show' && file) throw new UsageError(`show takes only the connector\nusage: ${spec.usage}`);
   const waitSeconds = wholeNumber(values['wait-seconds'], '--wait-seconds', 300, { min: 1, max: 3600 });
-  const body = file ? readFileSync(resolve(file)) : undefined;
+  const body = command === 'import' && file ? readFileSync(resolve(file)) : undefined;
   return withTargetStorage(
     storageTarget(values),
     async (tool) => {
       const { storage, settings } = tool;
       const mapping = new MappingStore(storage.table(tables.mapping));
+      if (command === 'export') {
+        const rows = [];
+        for await (const r of mapping.rows(connectorId)) rows.push(r);
+        const csv = mappingCsv(rows);
+        if (file) writeFileSync(resolve(file), csv);
+        else process.stdout.write(csv);
+        console.error(`${connectorId}: ${rows.length} row(s)${file ? ` written to ${resolve(file)}` : ''}`);
+        return 0;
+      }
       if (command === 'show') {
         const info = await mapping.info(connectorId);
+        if (values.json) {
+          console.log(JSON.stringify({ connectorId, info: info ?? null }, null, 2));
+          return 0;
+        }
         console.log(
           info
             ? `${connectorId}: ${info.rows} row(s), version ${info.version}, uploaded ${info.uploadedAt} from ${info.source}`

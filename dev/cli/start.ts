@@ -16,7 +16,9 @@ import { startLocalStack, type LocalStack } from '../stack/local-stack';
 import { DevHost, functionFiles, loadFunctions, type PoisonEvent } from '../stack/host/dev-host';
 import type { InvocationEnd } from '../stack/host/invoker';
 import { Progress } from '../stack/progress';
-import { buildRunReport, formatConnectorTable, type RunReport } from '../stack/run-report';
+import { buildRunReport, formatConnectorLines, formatConnectorTable, type FailureReport, type RunReport } from '../stack/run-report';
+import { nextOccurrence } from '../../shared/config/ncrontab';
+import { importItemId, importMailbox } from '../../shared/runs/run-status';
 import { auditMailboxes } from '../stack/mailbox-audit';
 import { DeadLetterStore } from '../../shared/runs/dead-letters';
 import { appRoot } from '../stack/app-root';
@@ -28,19 +30,28 @@ interface Options {
   /** Where Azurite's data, the function log and the report go (default .local/). */
   dataDir?: string;
   attach: boolean;
+  /** Where the status page and operator API answer on 127.0.0.1 (0: any free port). */
+  httpPort: number;
 }
 
 /** How long stopping waits for running invocations before the process exits anyway. */
 const STOP_GRACE_MS = 30_000;
 const spec = {
-  usage: 'npm start [-- --once] [--attach] [--timeout-minutes N] [--data-dir DIR]',
+  usage: 'npm start [-- --once] [--attach] [--timeout-minutes N] [--data-dir DIR] [--http-port N]',
   help: `Starts Azurite, the archiver and Graph simulators and the app's real functions, runs one archive
 cycle at once with live progress, then runs on the schedule until Ctrl-C.
   --once               exit when the cycle is done: 0 if everything was imported or reported, 1 if not
   --attach             use the Azurite and simulators already running at the addresses in the settings
   --timeout-minutes N  give up waiting for the cycle after N minutes (default 60)
-  --data-dir DIR       where Azurite's data, the function log and the report go (default .local)`,
-  options: { once: { type: 'boolean' }, attach: { type: 'boolean' }, 'timeout-minutes': { type: 'string' }, 'data-dir': { type: 'string' } },
+  --data-dir DIR       where Azurite's data, the function log and the report go (default .local)
+  --http-port N        the status page and operator API on 127.0.0.1:N (default 7071, as func start; 0: any free port)`,
+  options: {
+    once: { type: 'boolean' },
+    attach: { type: 'boolean' },
+    'timeout-minutes': { type: 'string' },
+    'data-dir': { type: 'string' },
+    'http-port': { type: 'string' },
+  },
 } as const;
 
 function parseOptions(argv: string[]): Options {
@@ -50,6 +61,7 @@ function parseOptions(argv: string[]): Options {
     attach: values.attach ?? false,
     timeoutMinutes: wholeNumber(values['timeout-minutes'], '--timeout-minutes', 60, { min: 1 }),
     dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
+    httpPort: wholeNumber(values['http-port'], '--http-port', 7071, { min: 0, max: 65535 }),
   };
 }
 
@@ -72,6 +84,7 @@ async function main(): Promise<number> {
   const poisoned: PoisonEvent[] = [];
   const host = new DevHost(loadFunctions(functionFiles(appRoot)), {
     appRoot,
+    httpPort: options.httpPort,
     log: (level, fn, message) => {
       appendFileSync(logFile, `${new Date().toISOString()} ${level.padEnd(11)} [${fn}] ${message}\n`);
       if (level === 'error' || level === 'critical') progress.note(`error [${fn}] ${message}`);
@@ -102,8 +115,9 @@ async function main(): Promise<number> {
     );
   const render = async () => {
     const r = await report();
-    const fnLine = host.functionNames.map((f) => `${f} ${invocations[f]?.succeeded ?? 0} ok/${invocations[f]?.failed ?? 0} failed`).join(', ');
-    progress.update([`functions: ${fnLine}`, ...formatConnectorTable(r.connectors)]);
+    const ran = host.functionNames.filter((f) => invocations[f]);
+    const fnLine = ran.map((f) => `${f} ${invocations[f].succeeded}${invocations[f].failed > 0 ? `/${invocations[f].failed} failed` : ''}`).join(', ');
+    progress.update([`invocations: ${fnLine || 'none yet'}`, ...formatConnectorTable(r.connectors)], formatConnectorLines(r.connectors));
   };
   const ticker = setInterval(() => void render().catch(() => undefined), progress.interactive ? 500 : 5000);
 
@@ -143,6 +157,7 @@ async function runCycle(
     return 2;
   }
   progress.note(`functions: ${host.functionNames.join(', ')}; running one archive cycle now`);
+  if (host.httpUrl) progress.note(`status page: ${host.httpUrl}/api/status (operator API under ${host.httpUrl}/api/operator/; 127.0.0.1 only)`);
   const timers = host.functionNames.filter((f) => host.triggerType(f)?.toLowerCase() === 'timertrigger');
   for (const name of timers) await host.runNow(name).catch(() => undefined);
 
@@ -157,9 +172,14 @@ async function runCycle(
   writeFileSync(join(stack.localDir, 'last-run.json'), `${JSON.stringify(final, null, 2)}\n`);
   console.log(`\ncycle ${final.ok ? 'finished' : 'finished with failures'}; report in ${join(stack.localDir, 'last-run.json')}`);
   for (const line of formatConnectorTable(final.connectors)) console.log(`  ${line}`);
-  for (const f of final.failures.slice(0, 20)) console.log(`  failed: ${f.connectorId} ${f.stage} ${f.key}: ${f.reason}`);
+  for (const run of final.runs.filter((r) => r.earlier)) {
+    console.log(`  earlier run ${run.runId} (items re-driven in this session; its own counts):`);
+    for (const line of formatConnectorTable(run.connectors).slice(1)) console.log(`  ${line}`);
+  }
+  for (const f of final.failures.slice(0, 20)) console.log(`  failed: ${describeFailure(f)}`);
   if (final.failures.length > 20) console.log(`  ... and ${final.failures.length - 20} more failures in the report`);
   for (const q of final.poisonQueues.filter((p) => p.messages > 0)) console.log(`  ${q.queue}: ${q.messages} message(s): ${q.examples.slice(0, 3).join('; ')}`);
+  if (final.failures.length > 0) console.log(`  once the cause is fixed: npm run redrive -- --failed <connector> (or the status page's Re-drive)`);
   if (final.audit && (final.audit.duplicates.length > 0 || final.audit.gaps.length > 0)) {
     console.log(`  mailbox audit: ${final.audit.duplicates.length} duplicated copies, ${final.audit.gaps.length} ledger rows without their message`);
   }
@@ -170,9 +190,21 @@ async function runCycle(
   }
 
   if (options.once || abort.signal.aborted) return final.ok && !abort.signal.aborted ? 0 : 1;
-  progress.note(`running on schedule ${stack.settings.schedule} (UTC) until Ctrl-C`);
+  const schedule = stack.settings.schedule;
+  progress.note(`running on schedule ${schedule} (UTC) until Ctrl-C; next run ${nextOccurrence(schedule, new Date()).toISOString()}`);
+  host.on('invocation', (e: InvocationEnd) => {
+    if (e.functionName === 'scheduler')
+      progress.note(`scheduled run dispatched at ${new Date().toISOString()}; next run ${nextOccurrence(schedule, new Date()).toISOString()}`);
+  });
   await new Promise<void>((done) => abort.signal.addEventListener('abort', () => done(), { once: true }));
   return 0;
+}
+
+/** "connector enterprise, import, item X, mailbox Y: reason": every failure named the same way. */
+function describeFailure(f: FailureReport): string {
+  const mailbox = f.stage === 'import' ? importMailbox(f.key) : undefined;
+  const item = f.stage === 'import' ? importItemId(f.key) : f.key;
+  return `connector ${f.connectorId}, ${f.stage}, ${f.stage === 'connector' ? 'window' : 'item'} ${item}${mailbox ? `, mailbox ${mailbox}` : ''}: ${f.reason}`;
 }
 
 runCommand(main, { stack: true });

@@ -241,7 +241,7 @@ function appEnv(s: StandIns, scenario: Scenario, suite: SuiteOptions): NodeJS.Pr
 function runApp(env: NodeJS.ProcessEnv, dataDir: string, timeoutMinutes: number, killAfterMs?: number): Promise<number | string> {
   const proc = spawn(
     process.execPath,
-    [join(DIST_DEV, 'cli', 'start.js'), '--once', '--attach', '--data-dir', dataDir, '--timeout-minutes', String(timeoutMinutes)],
+    [join(DIST_DEV, 'cli', 'start.js'), '--once', '--attach', '--data-dir', dataDir, '--timeout-minutes', String(timeoutMinutes), '--http-port', '0'],
     { env, detached: true, stdio: 'ignore' },
   );
   const killGroup = () => {

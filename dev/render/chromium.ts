@@ -18,6 +18,19 @@ const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 /** What the render command installs: the browser and fonts for every script the gallery shows. */
 export const RENDER_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji'];
 const TIMEOUT_MS = 60_000;
+/**
+ * No sandbox (these machines run as root), no GPU, and no network of its own: without the
+ * background-networking flags Chromium keeps trying Google's hosts, which a closed network refuses.
+ */
+export const QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
 
 export function findChromium(): string | null {
   const fromEnv = process.env.CHROMIUM_PATH;
@@ -49,20 +62,7 @@ async function chromium(binary: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await run(
       binary,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--hide-scrollbars',
-        '--force-device-scale-factor=1',
-        `--user-data-dir=${profile}`,
-        ...args,
-      ],
+      ['--headless', ...QUIET_FLAGS, '--hide-scrollbars', '--force-device-scale-factor=1', `--user-data-dir=${profile}`, ...args],
       { timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
     );
     return stdout;

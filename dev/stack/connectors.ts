@@ -16,7 +16,7 @@ export function requireConfigured(settings: AppSettings, connectorId: string): v
 }
 
 /** The connectors of the deployment behind an Azure storage account. */
-async function knownConnectors(tool: ToolStorage): Promise<string[]> {
+export async function knownConnectors(tool: ToolStorage): Promise<string[]> {
   const ids = new Set<string>();
   try {
     for await (const e of tool.storage.table(tables.checkpoints).listEntities({ queryOptions: { select: ['PartitionKey'] } })) ids.add(e.partitionKey!);

@@ -1,6 +1,8 @@
 /**
- * The report of a local run (.local/last-run.json): per connector what was fetched, converted,
- * imported and left unmapped or failed, summed over the runs that started during the session; every
+ * The report of a local run (.local/last-run.json): per run and connector what was fetched,
+ * converted, imported (items, and mailbox copies) and left unmapped or failed; per connector the
+ * totals of the runs that started during the session (a run started earlier whose items were
+ * re-driven now is listed in `runs` with its own counts, never added to the new window's); every
  * failure with its connector, stage, item (and mailbox) and reason; the named outcomes counted
  * (`attachment-gone`, `page-cap`, ...: the reason's first word); what sits in the poison queues
  * (not only what this process saw poisoned); and, where the caller can read the mailboxes (the
@@ -15,6 +17,7 @@ import { POISON_QUEUES } from '../../shared/reconciling/reconcile';
 import { queues } from '../../shared/storage/names';
 import type { MailboxAudit } from './mailbox-audit';
 import { outcomeOf } from '../../shared/text/named-outcome';
+import { describePoison } from './poison-subject';
 
 /** `reconciled`: stranded items the reconciliation sweep queued again (their outcomes are counted in the other columns). */
 export interface ConnectorReport extends ConnectorRunCounts {
@@ -42,11 +45,22 @@ export interface PoisonQueueReport {
   connectors: string[];
 }
 
+export interface RunCountsReport {
+  runId: string;
+  startedAt?: string;
+  /** Started before this session: here because items of it were recorded now (a re-drive). */
+  earlier: boolean;
+  connectors: Record<string, ConnectorReport>;
+}
+
 export interface RunReport {
   startedAt: string;
   finishedAt: string;
   runIds: string[];
+  /** Per connector: the runs started during the session (state from the newest that did work). */
   connectors: Record<string, ConnectorReport>;
+  /** Every run with anything recorded during the session, each with its own counts. */
+  runs: RunCountsReport[];
   invocations: Record<string, { succeeded: number; failed: number }>;
   poisoned: PoisonEvent[];
   poisonQueues: PoisonQueueReport[];
@@ -74,14 +88,20 @@ export async function buildRunReport(
 ): Promise<RunReport> {
   const runIds = await runStatus.runsActiveSince(session.startedAt);
   const connectors: Record<string, ConnectorReport> = {};
+  const runs: RunCountsReport[] = [];
   const failures: FailureReport[] = [];
   for (const runId of runIds) {
     const summary = await runStatus.summarize(runId);
+    // A run without an index row (items recorded outside a scheduled run) belongs to the session.
+    const earlier = summary?.startedAt !== undefined && Date.parse(summary.startedAt) < session.startedAt.getTime();
+    const perRun: Record<string, ConnectorReport> = {};
     for (const c of summary?.connectors ?? []) {
-      merge(connectors, c);
+      merge(perRun, c);
+      if (!earlier) merge(connectors, c);
       if (c.state === 'failed')
         failures.push({ connectorId: c.connectorId, stage: 'connector', key: c.windowFrom ?? runId, reason: c.message ?? 'failed', runId });
     }
+    runs.push({ runId, startedAt: summary?.startedAt, earlier, connectors: perRun });
     if (summary?.connectors.some((c) => c.failed > 0)) {
       for await (const row of runStatus.itemRows(runId)) {
         if (row.outcome === 'failed')
@@ -103,6 +123,10 @@ export async function buildRunReport(
   for (const c of poisonQueues.filter((q) => q.queue === queues.fetchJobsPoison).flatMap((q) => q.connectors)) {
     if (connectors[c]) connectors[c].state = 'failed';
   }
+  // A failure of an earlier run's item (a re-drive that failed again) fails the session too.
+  const failedConnector = [connectors, ...runs.map((r) => r.connectors)].some((group) =>
+    Object.values(group).some((c) => c.failed > 0 || c.state === 'failed'),
+  );
   const unmapped: RunReport['unmapped'] = {};
   if (sources.unmapped) {
     for (const id of Object.keys(connectors)) {
@@ -117,12 +141,12 @@ export async function buildRunReport(
   }
   const audited = sources.audit ? await sources.audit() : undefined;
   const audit = audited && { copies: audited.copies.length, duplicates: audited.duplicates, gaps: audited.gaps };
-  const failedConnector = Object.values(connectors).some((c) => c.failed > 0 || c.state === 'failed');
   return {
     startedAt: session.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     runIds,
     connectors,
+    runs,
     invocations: session.invocations,
     poisoned: session.poisoned,
     poisonQueues,
@@ -152,24 +176,6 @@ async function readPoisonQueues(queue: (name: string) => QueueClient): Promise<P
   return out;
 }
 
-/** The connector and "connector X, item Y" of a poisoned message (the app's jobs and the blob trigger's), or the start of its text. */
-function describePoison(text: string): { connectorId?: string; text: string } {
-  let decoded = text;
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) decoded = Buffer.from(text, 'base64').toString('utf8');
-  try {
-    const m = JSON.parse(decoded) as { connectorId?: unknown; itemId?: unknown; runId?: unknown; blobName?: unknown; BlobName?: unknown; part?: unknown };
-    const blob = typeof m.blobName === 'string' ? m.blobName : typeof m.BlobName === 'string' ? m.BlobName : undefined;
-    if (typeof m.connectorId === 'string') {
-      const what = typeof m.itemId === 'string' ? `item ${m.itemId}` : `run ${String(m.runId)} part ${typeof m.part === 'number' ? m.part : 0}`;
-      return { connectorId: m.connectorId, text: `connector ${m.connectorId}, ${what}` };
-    }
-    if (blob) return { connectorId: blob.split('/')[0], text: `connector ${blob.split('/')[0]}, blob ${blob}` };
-  } catch {
-    // not JSON: shown as text
-  }
-  return { text: `unreadable message: ${JSON.stringify(decoded.slice(0, 80))}` };
-}
-
 function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): void {
   const r = (into[c.connectorId] ??= { state: c.state, ...emptyRunCounts() });
   // Later runs come later and describe the connector now, unless they only found the connector
@@ -185,11 +191,35 @@ function merge(into: Record<string, ConnectorReport>, c: ConnectorRunSummary): v
   for (const k of Object.keys(emptyRunCounts()) as (keyof ConnectorRunCounts)[]) r[k] += c[k];
 }
 
-const COLUMNS = ['fetched', 'converted', 'imported', 'partiallyImported', 'unmapped', 'failed', 'reconciled'] as const;
+const COLUMNS = ['fetched', 'converted', 'itemsImported', 'copies', 'unmapped', 'failed'] as const;
+const HEADINGS: Record<(typeof COLUMNS)[number], string> = {
+  fetched: 'fetched',
+  converted: 'converted',
+  itemsImported: 'items',
+  copies: 'copies',
+  unmapped: 'unmapped',
+  failed: 'failed',
+};
+/** States as the table shows them: at most 11 characters, so a row fits 80 columns. */
+const shortState = (state: string) => (state === 'in-flight-elsewhere' ? 'in-flight' : state.slice(0, 11));
 
-/** A fixed-width table of the connectors, for the terminal. */
+/**
+ * A fixed-width table of the connectors for the terminal: 79 characters wide, so it fits an
+ * 80-column terminal without wrapping. `items` counts items with a copy in at least one mailbox,
+ * `copies` the mailbox copies (an item goes to every mapped participant).
+ */
 export function formatConnectorTable(connectors: Record<string, ConnectorReport>): string[] {
   const rows = Object.entries(connectors).sort(([a], [b]) => a.localeCompare(b));
-  const header = ['connector'.padEnd(12), 'state'.padEnd(20), ...COLUMNS.map((c) => (c === 'partiallyImported' ? 'partial' : c).padStart(10))].join(' ');
-  return [header, ...rows.map(([id, r]) => [id.padEnd(12), r.state.padEnd(20), ...COLUMNS.map((c) => String(r[c]).padStart(10))].join(' '))];
+  const header = ['connector'.padEnd(12), 'state'.padEnd(11), ...COLUMNS.map((c) => HEADINGS[c].padStart(8))].join(' ');
+  return [
+    header,
+    ...rows.map(([id, r]) => [id.slice(0, 12).padEnd(12), shortState(r.state).padEnd(11), ...COLUMNS.map((c) => String(r[c]).padStart(8))].join(' ')),
+  ];
+}
+
+/** One short line per connector, for output that is not a terminal (a log, CI). */
+export function formatConnectorLines(connectors: Record<string, ConnectorReport>): string[] {
+  return Object.entries(connectors)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, r]) => `${id} ${r.state}: ${COLUMNS.map((c) => `${r[c]} ${HEADINGS[c]}`).join(', ')}`);
 }

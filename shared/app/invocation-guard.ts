@@ -30,7 +30,7 @@ function install(): void {
 }
 
 /** Wraps a function's handler so that an unhandled rejection while it runs fails it, not the process. */
-export function guarded<I>(handler: (input: I, context: InvocationContext) => Promise<void>): (input: I, context: InvocationContext) => Promise<void> {
+export function guarded<I, R = void>(handler: (input: I, context: InvocationContext) => Promise<R>): (input: I, context: InvocationContext) => Promise<R> {
   install();
   return async (input, context) => {
     let fail: (err: Error) => void = () => undefined;
@@ -38,7 +38,7 @@ export function guarded<I>(handler: (input: I, context: InvocationContext) => Pr
     const entry: Running = { name: context.functionName, id: context.invocationId, fail };
     running.add(entry);
     try {
-      await Promise.race([handler(input, context), failed]);
+      return await Promise.race([handler(input, context), failed]);
     } finally {
       running.delete(entry);
       // Nobody waits on `failed` once the handler is done.

@@ -113,6 +113,13 @@ export const APP_SETTINGS = {
     schema: positiveInt(WEEK_MINUTES),
     default: 24 * 60,
   }),
+  adminLogRetentionDays: setting({
+    name: 'ADMIN_LOG_RETENTION_DAYS',
+    description:
+      "How long each run's per-item log (every item and mailbox copy with its outcome, reason and time; the status page, the admin API and `status`/`items` read it) is kept; older runs are removed by the hourly reconciliation sweep.",
+    schema: positiveInt(3650),
+    default: 90,
+  }),
   importClaimLeaseSeconds: setting({
     name: 'IMPORT_CLAIM_LEASE_SECONDS',
     description:

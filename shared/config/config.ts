@@ -31,6 +31,8 @@ export interface Config {
   http: { connectMs: number; firstByteMs: number; idleMs: number };
   /** How long jobs failing for a passing reason are retried (growing delays) before they are dead-lettered. */
   retry: { horizonSeconds: number };
+  /** Days each run's per-item log is kept (the admin log). */
+  adminLogRetentionDays: number;
   graph: GraphSettings;
   blobTriggerSource: BlobTriggerSource;
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
@@ -81,6 +83,7 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
       idleMs: r.value(A.httpIdleTimeoutSeconds) * 1000,
     },
     retry: { horizonSeconds: r.value(A.retryHorizonMinutes) * 60 },
+    adminLogRetentionDays: r.value(A.adminLogRetentionDays),
     graph: {
       nationalCloud,
       endpoint: r.read(A.graphEndpoint) ?? nationalClouds[nationalCloud].graph,

@@ -163,7 +163,8 @@ async function storeLine(line: PageLine, store: StoreContext, deps: Deps, result
   }
 }
 
-function defaultArchiver(connector: ConnectorSettings, settings: Pick<FetchDeps['settings'], 'fetch' | 'http'>): ArchiverClient {
+/** The archiver client of an http-api connector, with the app's time and size bounds. */
+export function defaultArchiver(connector: ConnectorSettings, settings: Pick<FetchDeps['settings'], 'fetch' | 'http'>): ArchiverClient {
   if (connector.password === undefined || !connector.archiverUrl || !connector.username) {
     throw new Error(`connector ${connector.id} has no archiver sign-in: ${connector.unavailable ?? 'not set'}`);
   }

@@ -36,6 +36,8 @@ export interface FetchPartResult {
   written: number;
   present: number;
   quarantined: number;
+  /** Why a window was given back (sign-in refused, connector unavailable, a limit): operator-facing, never item content. */
+  message?: string;
 }
 
 /**

@@ -41,7 +41,7 @@ export async function fetchWindowPart(job: FetchJob, deps: FetchDeps): Promise<F
     await deps.runStatus.setConnectorState(job.runId, connector.id, 'failed', { windowFrom: window.from, windowTo: window.to, message });
     await deps.checkpoints.release(connector.id, job.runId);
     log(`${connector.id}: ${message}`);
-    return { ...result, status };
+    return { ...result, status, message };
   };
   // Dispatched before its secret went missing.
   if (connector.unavailable) return giveBack(`connector-unavailable: connector ${connector.id}: ${connector.unavailable}`, 'unavailable');

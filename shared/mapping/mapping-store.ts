@@ -100,6 +100,16 @@ export class MappingStore {
     return entries.find((e) => (!e.validFrom || e.validFrom <= t) && (!e.validTo || t < e.validTo))?.mailbox;
   }
 
+  /** The rows of the mapping in force, as uploaded (for the operator's download). */
+  async *rows(connectorId: string): AsyncIterable<Omit<MappingRow, 'line'>> {
+    const info = await this.info(connectorId);
+    if (!info) return;
+    const rows = this.table.listEntities<MappingRow>({
+      queryOptions: { filter: odata`PartitionKey eq ${`${connectorId}__${info.version}`}`, select: ['number', 'mailbox', 'validFrom', 'validTo'] },
+    });
+    for await (const r of rows) yield { number: r.number, mailbox: r.mailbox, validFrom: r.validFrom ?? undefined, validTo: r.validTo ?? undefined };
+  }
+
   private async load(connectorId: string): Promise<Map<string, MappingEntry[]>> {
     const cached = this.cache.get(connectorId);
     if (cached && Date.now() - cached.at < CACHE_MS) return cached.entries;

@@ -13,6 +13,7 @@ import type { StorageClients } from '../storage/clients';
 import { containers, devHost, POISON_SUFFIX, queues, tables } from '../storage/names';
 import { decodeQueueMessage, sendJsonMessage } from '../storage/queue-messages';
 import { DeadLetterStore, type StoredDeadLetter } from '../runs/dead-letters';
+import { importItemId, RunStatusStore } from '../runs/run-status';
 import type { UnmappedStore } from '../importing/unmapped';
 import type { ImportJob } from '../jobs/import-job';
 import type { ConvertJob } from '../jobs/convert-job';
@@ -43,11 +44,19 @@ const NO_REDRIVE_FETCH = 'fetch-stage input the archiver sent that was refused: 
 /** Re-drives the convert and import dead letters that match the filter. */
 export async function redriveFailed(storage: StorageClients, filter: RedriveFilter): Promise<RedriveResult> {
   const deadLetters = new DeadLetterStore(storage.table(tables.deadLetters));
+  const runStatus = new RunStatusStore(storage.table(tables.runStatus));
+  // The run's row of a re-driven item no longer reads failed: the item waits for its new outcome.
+  // (A copy that failed at the mailbox look-up is keyed by the address looked up; the copy that lands
+  // is keyed by the mailbox's UPN, so its row would not replace the failed one.)
+  const requeued = (letter: StoredDeadLetter) =>
+    runStatus.recordItem(letter.runId, letter.connectorId, letter.stage, letter.key, 'requeued', {
+      reason: `re-driven ${new Date().toISOString()} after: ${letter.reason}`,
+    });
   const result: RedriveResult = { queued: {}, left: [] };
   const importJobs = new Map<string, { job: ImportJob; letters: StoredDeadLetter[] }>();
   for (const letter of await deadLetters.list(filter.connectorId)) {
     if (filter.runId && letter.runId !== filter.runId) continue;
-    const itemId = letter.itemId ?? itemOfKey(letter.key);
+    const itemId = letter.itemId ?? importItemId(letter.key);
     if (filter.itemId && itemId !== filter.itemId) continue;
     if (letter.stage === 'import') {
       const emlPath = stripContainer(letter.input, containers.mime);
@@ -67,6 +76,7 @@ export async function redriveFailed(storage: StorageClients, filter: RedriveFilt
         result.left.push({ key: letter.key, reason: `its input ${letter.input} is not a raw item` });
         continue;
       }
+      await requeued(letter);
       await sendJsonMessage(storage.queue.getQueueClient(queues.convertJobs), { version: 1, connectorId: letter.connectorId, rawPath } satisfies ConvertJob);
       count(result, queues.convertJobs);
       await deadLetters.removeIfUnchanged(letter);
@@ -75,6 +85,8 @@ export async function redriveFailed(storage: StorageClients, filter: RedriveFilt
     }
   }
   for (const { job, letters } of importJobs.values()) {
+    // Marked before the job goes out: the outcome the job records must not be overwritten by the mark.
+    for (const letter of letters) await requeued(letter);
     await sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job);
     count(result, queues.importJobs);
     for (const letter of letters) await deadLetters.removeIfUnchanged(letter);
@@ -148,12 +160,6 @@ function matches(body: Record<string, unknown>, filter: RedriveFilter): boolean 
   if (filter.runId && body.runId !== filter.runId) return false;
   if (filter.itemId && body.itemId !== filter.itemId && !(typeof body.rawPath === 'string' && body.rawPath.includes(filter.itemId))) return false;
   return true;
-}
-
-/** The item of an import dead letter's key (`<item>@<mailbox>` or `<item>@participant-<hash>`), for rows written before itemId was kept. */
-function itemOfKey(key: string): string {
-  const at = key.search(/@(participant-[0-9a-f]{12}|[^@]+@[^@]+)$/);
-  return at > 0 ? key.slice(0, at) : key;
 }
 
 function stripContainer(input: string, container: string): string | undefined {

@@ -9,9 +9,9 @@
  * Item rows are upserts keyed by the item, so a retried message records the same row again
  * instead of counting twice: the counts in the report are idempotent by construction.
  */
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
-import { findEntity } from '../storage/tables';
+import { deleteEntityIfExists, findEntity } from '../storage/tables';
 
 export type ConnectorRunState = 'dispatched' | 'in-flight-elsewhere' | 'nothing-new' | 'fetching' | 'retrying' | 'fetched' | 'failed';
 
@@ -29,7 +29,10 @@ export interface ConnectorRunCounts {
   fetched: number;
   alreadyPresent: number;
   converted: number;
-  imported: number;
+  /** Items with at least one copy in a mailbox (an item goes to every mapped participant). */
+  itemsImported: number;
+  /** Mailbox copies written, or found already there on a retry: one item is as many copies as it has mapped participants. */
+  copies: number;
   /** Mailbox copies imported without some attachments (left out with a note; the whole message is in the archive). */
   partiallyImported: number;
   unmapped: number;
@@ -38,9 +41,16 @@ export interface ConnectorRunCounts {
   reconciled: number;
 }
 
+/**
+ * What the report shows: the stored state, except that a fetched window reads `converting` while
+ * items it stored have no convert outcome, `importing` while items it converted have no import
+ * outcome (copies, unmapped or failed), and `done` once every item has its outcome.
+ */
+export type ConnectorDisplayState = Exclude<ConnectorRunState, 'fetched'> | 'converting' | 'importing' | 'done';
+
 export interface ConnectorRunSummary extends ConnectorRunCounts {
   connectorId: string;
-  state: ConnectorRunState;
+  state: ConnectorDisplayState;
   windowFrom?: string;
   windowTo?: string;
   message?: string;
@@ -204,6 +214,7 @@ export class RunStatusStore {
       }
       return s;
     };
+    const items = new Map<string, ItemProgress>();
     const rows = this.table.listEntities<Record<string, unknown>>({
       queryOptions: { filter: odata`PartitionKey eq ${runId}` },
     });
@@ -211,22 +222,105 @@ export class RunStatusStore {
       const connectorId = String(row.connectorId);
       const s = entry(connectorId);
       if (String(row.rowKey).startsWith('connector__')) {
-        s.state = row.state as ConnectorRunState;
+        s.state = row.state as ConnectorRunState as ConnectorDisplayState;
         s.windowFrom = row.windowFrom as string | undefined;
         s.windowTo = row.windowTo as string | undefined;
         s.message = row.message as string | undefined;
         continue;
       }
-      countItem(s, row.stage as Stage, row.outcome as ItemOutcome);
+      const stage = row.stage as Stage;
+      const outcome = row.outcome as ItemOutcome;
+      countItem(s, stage, outcome);
+      const progress = items.get(connectorId) ?? { converted: new Set(), convertFailed: 0, settled: new Set(), imported: new Set() };
+      items.set(connectorId, progress);
+      const key = decodeURIComponent(String(row.rowKey).slice(itemRowKey(connectorId, stage, '').length));
+      trackItem(progress, stage, key, outcome);
     }
     if (startedAt === undefined && byConnector.size === 0) return undefined;
+    for (const s of byConnector.values()) {
+      const progress = items.get(s.connectorId);
+      s.itemsImported = progress?.imported.size ?? 0;
+      if ((s.state as ConnectorRunState) !== 'fetched') continue;
+      const convertedOrFailed = (progress?.converted.size ?? 0) + (progress?.convertFailed ?? 0);
+      if (convertedOrFailed < s.fetched) s.state = 'converting';
+      else s.state = progress && [...progress.converted].some((id) => !progress.settled.has(id)) ? 'importing' : 'done';
+    }
     return { runId, startedAt, connectors: [...byConnector.values()].sort((a, b) => a.connectorId.localeCompare(b.connectorId)) };
   }
+
+  /**
+   * Deletes the runs that started before `cutoff`, rows and index entry (the admin log's retention,
+   * ADMIN_LOG_RETENTION_DAYS). A run's rows go in entity-group transactions of at most 100, one
+   * partition each (https://learn.microsoft.com/en-us/rest/api/storageservices/performing-entity-group-transactions).
+   * Returns the runs removed.
+   */
+  async purgeRunsStartedBefore(cutoff: Date, limit = 50): Promise<string[]> {
+    const old: string[] = [];
+    const index = this.table.listEntities<{ startedAt: string }>({
+      queryOptions: { filter: odata`PartitionKey eq ${RUNS_PK} and startedAt lt ${cutoff.toISOString()}`, select: ['RowKey'] },
+    });
+    for await (const e of index) {
+      old.push(e.rowKey as string);
+      if (old.length >= limit) break;
+    }
+    for (const runId of old) {
+      let batch: TransactionAction[] = [];
+      const flush = async () => {
+        if (batch.length > 0) await this.table.submitTransaction(batch);
+        batch = [];
+      };
+      for await (const r of this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${runId}`, select: ['RowKey'] } })) {
+        batch.push(['delete', { partitionKey: runId, rowKey: r.rowKey as string }]);
+        if (batch.length === 100) await flush();
+      }
+      await flush();
+      await deleteEntityIfExists(this.table, RUNS_PK, runId);
+    }
+    return old;
+  }
+}
+
+/** Per connector in one run: items converted, items with an import outcome, items with a copy in a mailbox. */
+interface ItemProgress {
+  converted: Set<string>;
+  convertFailed: number;
+  settled: Set<string>;
+  imported: Set<string>;
+}
+
+/** Import rows are keyed `<item>@<mailbox>` for copies and `<item>` for unmapped and remapped items. */
+function trackItem(p: ItemProgress, stage: Stage, key: string, outcome: ItemOutcome): void {
+  if (stage === 'convert') {
+    if (outcome === 'converted') p.converted.add(key);
+    else if (outcome === 'failed') p.convertFailed++;
+    return;
+  }
+  if (stage !== 'import') return;
+  const itemId = importItemId(key);
+  p.settled.add(itemId);
+  if (outcome === 'imported' || outcome === 'duplicate' || outcome === 'partial' || outcome === 'remapped') p.imported.add(itemId);
+}
+
+/**
+ * An import row's key is `<item>@<mailbox UPN>` for a copy (`<item>@participant-<hash>` in rows
+ * written before the mailbox was kept) and `<item>` for an unmapped or remapped item. Item ids may
+ * hold '@' themselves (a journalled message's id), so the mailbox is the trailing `local@domain`.
+ */
+const COPY_SUFFIX = /@(participant-[0-9a-f]{12}|[^@]+@[^@]+)$/;
+
+export function importItemId(key: string): string {
+  const at = key.search(COPY_SUFFIX);
+  return at > 0 ? key.slice(0, at) : key;
+}
+
+/** The mailbox of an import row's key, if it names one. */
+export function importMailbox(key: string): string | undefined {
+  return COPY_SUFFIX.exec(key)?.[1];
 }
 
 /** Every count at zero: the one place that lists them. */
 export function emptyRunCounts(): ConnectorRunCounts {
-  return { fetched: 0, alreadyPresent: 0, converted: 0, imported: 0, partiallyImported: 0, unmapped: 0, failed: 0, reconciled: 0 };
+  return { fetched: 0, alreadyPresent: 0, converted: 0, itemsImported: 0, copies: 0, partiallyImported: 0, unmapped: 0, failed: 0, reconciled: 0 };
 }
 
 function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): void {
@@ -234,9 +328,9 @@ function countItem(s: ConnectorRunCounts, stage: Stage, outcome: ItemOutcome): v
   else if (stage === 'fetch' && outcome === 'written') s.fetched++;
   else if (stage === 'fetch' && outcome === 'present') s.alreadyPresent++;
   else if (stage === 'convert' && outcome === 'converted') s.converted++;
-  else if (stage === 'import' && (outcome === 'imported' || outcome === 'duplicate')) s.imported++;
+  else if (stage === 'import' && (outcome === 'imported' || outcome === 'duplicate')) s.copies++;
   else if (stage === 'import' && outcome === 'partial') {
-    s.imported++;
+    s.copies++;
     s.partiallyImported++;
   } else if (stage === 'import' && outcome === 'unmapped') s.unmapped++;
   else if (stage === 'reconcile' && outcome === 'requeued') s.reconciled++;

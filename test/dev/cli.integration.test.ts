@@ -20,6 +20,7 @@ const COMMANDS = [
   'render-messages',
   'storage-layout',
   'settings-doc',
+  'operator',
 ];
 
 function run(name: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
@@ -72,6 +73,25 @@ describe('the command-line tools', () => {
     const m = run('mapping', ['show', 'nosuch']);
     assert.equal(m.code, 2);
     assert.match(m.stderr, /unknown connector "nosuch"/);
+  });
+
+  it('mobile-archive: one tool whose subcommands each take --help; unknown commands exit 2', () => {
+    const top = run('mobile-archive', ['--help']);
+    assert.equal(top.code, 0);
+    for (const sub of ['status', 'runs', 'items', 'unmapped', 'failures', 'redrive', 'mapping', 'test-connection', 'selftest', 'export-eml', 'bench'])
+      assert.match(top.stdout, new RegExp(`^  ${sub} `, 'm'), `lists ${sub}`);
+    for (const sub of ['status', 'items', 'failures', 'redrive', 'mapping', 'bench']) {
+      const r = run('mobile-archive', [sub, '--help']);
+      assert.equal(r.code, 0, `${sub} --help: ${r.stderr}`);
+      assert.match(r.stdout, /^usage: /);
+      assert.equal(r.stderr, '');
+    }
+    assert.equal(run('mobile-archive', ['nosuch']).code, 2);
+    assert.equal(run('mobile-archive', ['status', 'extra']).code, 2);
+    assert.equal(run('mobile-archive', ['items', '--outcome']).code, 2);
+    const unknown = run('mobile-archive', ['failures', '--connector', 'nosuch']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown connector "nosuch"/);
   });
 
   it('asked for Azure, a command says which account it acts on and never falls back to the local connection string', () => {

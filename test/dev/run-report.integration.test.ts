@@ -27,10 +27,12 @@ describe('run report (Azurite)', () => {
       windowTo: new Date('2026-11-21T00:00:00Z'),
     });
     await runStatus.recordItem('run-a', 'enterprise', 'fetch', 'ent-1', 'written');
+    await runStatus.recordItem('run-a', 'enterprise', 'convert', 'ent-1', 'converted');
+    await runStatus.recordItem('run-a', 'enterprise', 'import', 'ent-1@olivia.bennett@contoso.example', 'imported');
     await runStatus.startRun('run-b', new Date(), 'timer');
     await runStatus.setConnectorState('run-b', 'enterprise', 'dispatched');
     const report = await buildRunReport(runStatus, session(), sources());
-    assert.equal(report.connectors.enterprise.state, 'fetched');
+    assert.equal(report.connectors.enterprise.state, 'done', 'a fetched window whose every item has its outcome reads done');
     assert.equal(report.connectors.enterprise.windowFrom, '2026-11-20T00:00:00.000Z');
     assert.equal(report.connectors.enterprise.fetched, 1);
     assert.equal(report.ok, true, JSON.stringify(report));
@@ -78,5 +80,35 @@ describe('run report (Azurite)', () => {
     );
     assert.equal(report.outcomes['attachment-gone'], 1);
     assert.equal(report.outcomes['graph-failed'], 1);
+  });
+
+  it('counts per run: an earlier run re-driven now keeps its own counts, items and mailbox copies apart, importing until every item has an outcome', async () => {
+    const table = ts.storage.table(tables.runStatus);
+    const store = new RunStatusStore(table);
+    // An earlier run (started two days ago) with one copy that failed then, re-driven in this session.
+    await store.startRun('run-old', new Date(Date.now() - 2 * 86_400_000), 'timer');
+    await store.setConnectorState('run-old', 'whatsapp', 'fetched');
+    await store.recordItem('run-old', 'whatsapp', 'fetch', 'w-1', 'written');
+    await store.recordItem('run-old', 'whatsapp', 'convert', 'w-1', 'converted');
+    await store.recordItem('run-old', 'whatsapp', 'import', 'w-1@amelie.laurent@contoso.example', 'imported');
+    await store.recordItem('run-old', 'whatsapp', 'import', 'w-1@olivia.bennett@contoso.example', 'imported');
+    // This session's run: two items, one with two copies, one still on its way to the importer.
+    await store.startRun('run-new', new Date(), 'timer');
+    await store.setConnectorState('run-new', 'whatsapp', 'fetched');
+    for (const id of ['w-2', 'w-3']) {
+      await store.recordItem('run-new', 'whatsapp', 'fetch', id, 'written');
+      await store.recordItem('run-new', 'whatsapp', 'convert', id, 'converted');
+    }
+    await store.recordItem('run-new', 'whatsapp', 'import', 'w-2@amelie.laurent@contoso.example', 'imported');
+    await store.recordItem('run-new', 'whatsapp', 'import', 'w-2@wei.chen@contoso.example', 'imported');
+    let report = await buildRunReport(store, session(), sources());
+    const now = report.connectors.whatsapp;
+    assert.deepEqual([now.fetched, now.itemsImported, now.copies, now.state], [2, 1, 2, 'importing'], 'the new window only: 2 items, 1 imported in 2 copies');
+    const old = report.runs.find((r) => r.runId === 'run-old')!;
+    assert.equal(old.earlier, true);
+    assert.deepEqual([old.connectors.whatsapp.itemsImported, old.connectors.whatsapp.copies, old.connectors.whatsapp.state], [1, 2, 'done']);
+    await store.recordItem('run-new', 'whatsapp', 'import', 'w-3', 'unmapped', { reason: '+447700900999: no mailbox' });
+    report = await buildRunReport(store, session(), sources());
+    assert.equal(report.connectors.whatsapp.state, 'done', 'every converted item has an outcome');
   });
 });

@@ -16,6 +16,7 @@ const root = join(__dirname, '..', '..', '..');
 export const LAYERS: readonly (readonly string[])[] = [
   ['functions'],
   ['shared/app'],
+  ['shared/admin'],
   ['shared/reconciling'],
   ['shared/scheduling', 'shared/fetching', 'shared/converting', 'shared/importing'],
   ['shared/mapping', 'shared/jobs', 'shared/runs', 'shared/items', 'shared/windows'],

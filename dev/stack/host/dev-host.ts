@@ -19,10 +19,15 @@ import { QueueListener } from './queue-listener';
 import { TimerListener, resolveSettingTokens } from './timer-listener';
 import { BlobReceipts, BlobScanner, parseBlobPath, type BlobWorkItem } from './blob-listener';
 import { sleep } from './sleep';
+import { HttpListener } from './http-listener';
+import { describePoison } from '../poison-subject';
 
 export interface PoisonEvent {
   functionName: string;
   queue: string;
+  /** What the message is about: "connector X, item Y" (or the blob, or the start of its text). */
+  subject: string;
+  connectorId?: string;
   reason: string;
 }
 
@@ -37,6 +42,8 @@ export interface DevHostOptions {
   hostConfig?: Partial<HostConfig['queues']>;
   blobScanIntervalMs?: number;
   processingLeaseMs?: number;
+  /** Serve HTTP-triggered functions on 127.0.0.1 at this port (0: any free port); not served when absent. */
+  httpPort?: number;
 }
 
 /** Expands package.json "main" (a file, or a folder with a "*" file pattern) to the files the host loads. */
@@ -77,6 +84,9 @@ export class DevHost extends EventEmitter {
   private readonly blobPaths = new Map<string, ReturnType<typeof parseBlobPath>>();
   private readonly functions: RegisteredFunction[];
   private started = false;
+  private http?: HttpListener;
+  /** Where the HTTP functions answer (http://127.0.0.1:<port>), once started with an httpPort. */
+  httpUrl?: string;
 
   constructor(
     registered: Map<string, RegisteredFunction>,
@@ -84,7 +94,7 @@ export class DevHost extends EventEmitter {
   ) {
     super();
     this.env = options.env ?? process.env;
-    const config = readHostConfig(join(options.appRoot, 'host.json'));
+    const config = readHostConfig(join(options.appRoot, 'host.json'), this.env);
     this.hostConfig = { ...config, queues: { ...config.queues, ...options.hostConfig } };
     this.functions = [...registered.values()].filter((f) => !options.functions || options.functions.includes(f.name));
     this.invoker = new Invoker(options.log);
@@ -111,15 +121,21 @@ export class DevHost extends EventEmitter {
     if (this.started) return;
     this.started = true;
     await runHooks('appStart', { hookData: {}, appHookData: {}, functionAppDirectory: this.options.appRoot });
+    const httpFunctions: RegisteredFunction[] = [];
     for (const fn of this.functions) {
       const type = fn.trigger.type.toLowerCase();
-      if (type === 'queuetrigger') this.addQueueTrigger(fn);
+      if (type === 'httptrigger') httpFunctions.push(fn);
+      else if (type === 'queuetrigger') this.addQueueTrigger(fn);
       else if (type === 'timertrigger') this.addTimerTrigger(fn);
       else if (type === 'blobtrigger') this.addBlobTrigger(fn);
       // Event Grid pushes to a webhook the dev host does not have; locally, what its events bring
       // (ZIPs landing for sftp-zip connectors) is found by the scheduled sweep instead.
       else if (type === 'eventgridtrigger') this.notDriven.push(fn.name);
       else throw new Error(`function "${fn.name}": the dev host does not run ${fn.trigger.type} triggers`);
+    }
+    if (httpFunctions.length > 0 && this.options.httpPort !== undefined) {
+      this.http = new HttpListener(httpFunctions, (fn, request) => this.invoker.invoke(fn, request, {}));
+      this.httpUrl = await this.http.start(this.options.httpPort);
     }
     for (const l of this.queueListeners) l.start();
     for (const s of this.blobScanners) s.start();
@@ -160,6 +176,7 @@ export class DevHost extends EventEmitter {
 
   async stop(): Promise<void> {
     for (const t of this.timers.values()) t.stop();
+    await this.http?.stop();
     await Promise.all([...this.blobScanners.map((s) => s.stop()), ...this.queueListeners.map((l) => l.stop())]);
     await runHooks('appTerminate', { hookData: {}, appHookData: {} });
   }
@@ -186,8 +203,11 @@ export class DevHost extends EventEmitter {
         poisonQueue: storage.queue.getQueueClient(poisonQueueOf(queueName)),
         config: this.hostConfig.queues,
         processingLeaseMs: this.options.processingLeaseMs,
-        handle: (body, meta) => this.invoker.invoke(fn, body, { ...meta }),
-        onPoison: (_, error) => this.poisoned({ functionName: fn.name, queue: poisonQueueOf(queueName), reason: error.message }),
+        handle: (body, meta) => this.invoker.invoke(fn, body, { ...meta }).then(() => undefined),
+        onPoison: (meta, error) => {
+          const about = describePoison(meta.queueTrigger);
+          this.poisoned({ functionName: fn.name, queue: poisonQueueOf(queueName), subject: about.text, connectorId: about.connectorId, reason: error.message });
+        },
         onError: (error) => this.options.log('warning', fn.name, `queue ${queueName}: ${error.message}`),
       }),
     );
@@ -233,7 +253,14 @@ export class DevHost extends EventEmitter {
         onPoison: async (meta, error) => {
           const item = JSON.parse(meta.queueTrigger) as BlobWorkItem;
           await receipts.set(item, 'poisoned');
-          this.poisoned({ functionName: item.functionName, queue: devHostNames.blobTriggerPoison, reason: error.message });
+          const connectorId = item.blobName.split('/')[0];
+          this.poisoned({
+            functionName: item.functionName,
+            queue: devHostNames.blobTriggerPoison,
+            subject: `connector ${connectorId}, blob ${item.container}/${item.blobName}`,
+            connectorId,
+            reason: error.message,
+          });
         },
         onError: (error) => this.options.log('warning', 'blob-trigger', error.message),
       }),
@@ -266,7 +293,7 @@ export class DevHost extends EventEmitter {
   }
 
   private poisoned(event: PoisonEvent): void {
-    this.options.log('error', event.functionName, `message moved to ${event.queue}: ${event.reason}`);
+    this.options.log('error', event.functionName, `message moved to ${event.queue}: ${event.subject}: ${event.reason}`);
     this.emit('poison', event);
   }
 }

@@ -28,12 +28,25 @@ export function parseTimeSpan(value: string | number, setting: string): number {
   return ((Number(d ?? 0) * 24 + Number(h)) * 3600 + Number(min) * 60 + Number(s)) * 1000 + Number((ms ?? '0').padEnd(3, '0'));
 }
 
-export function readHostConfig(path: string): HostConfig {
+/**
+ * host.json, with the app settings that override it as the host honours them:
+ * AzureFunctionsJobHost__extensions__queues__<name> (and __functionTimeout)
+ * (https://learn.microsoft.com/en-us/azure/azure-functions/functions-host-json#override-hostjson-values).
+ */
+export function readHostConfig(path: string, env: Record<string, string | undefined> = process.env): HostConfig {
   const json = JSON.parse(readFileSync(path, 'utf8')) as {
     functionTimeout?: string;
     extensions?: { queues?: Record<string, string | number | undefined> };
   };
-  const q = json.extensions?.queues ?? {};
+  const q: Record<string, string | number | undefined> = { ...json.extensions?.queues };
+  const prefix = 'azurefunctionsjobhost__extensions__queues__';
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && name.toLowerCase().startsWith(prefix)) {
+      const key = Object.keys(q).find((k) => k.toLowerCase() === name.slice(prefix.length).toLowerCase()) ?? name.slice(prefix.length);
+      q[key] = value;
+    }
+  }
+  json.functionTimeout = env.AzureFunctionsJobHost__functionTimeout ?? json.functionTimeout;
   const batchSize = Number(q.batchSize ?? 16);
   const encoding = String(q.messageEncoding ?? 'base64');
   if (encoding !== 'base64' && encoding !== 'none') throw new Error(`host.json extensions.queues.messageEncoding: "${encoding}" must be base64 or none`);

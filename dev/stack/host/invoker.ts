@@ -33,7 +33,8 @@ export class Invoker extends EventEmitter {
     return this.lastEnd;
   }
 
-  async invoke(fn: RegisteredFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<void> {
+  /** Runs the handler and returns what it returned (an HTTP function's response). */
+  async invoke(fn: RegisteredFunction, input: unknown, triggerMetadata: Record<string, unknown>): Promise<unknown> {
     // Required lazily (after the core module is installed), and required rather than imported: an
     // import() would load a second copy of the package beside the one the functions registered with.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -55,8 +56,9 @@ export class Invoker extends EventEmitter {
     this.activeCount++;
     this.emit('start', { functionName: fn.name, invocationId });
     try {
-      await fn.handler(input, context);
+      const result = await fn.handler(input, context);
       this.finish({ functionName: fn.name, invocationId, durationMs: Date.now() - started });
+      return result;
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       this.logSink('error', fn.name, `invocation failed: ${error.message}`);

@@ -64,6 +64,7 @@ describe('app settings', () => {
     ['HTTP_IDLE_TIMEOUT_SECONDS', '0', /between 1 and 600/],
     ['RETRY_HORIZON_MINUTES', '0', /between 1 and 10080/],
     ['IMPORT_CLAIM_LEASE_SECONDS', '0', /between 1 and 86400/],
+    ['ADMIN_LOG_RETENTION_DAYS', '0', /between 1 and 3650/],
     ['BLOB_TRIGGER_SOURCE', 'Polling', /EventGrid or LogsAndContainerScan/],
     ['MAPPING_DEFAULT_REGION', 'XX', /ISO 3166/],
     ['MAILBOX_CACHE_TTL_MINUTES', 'forever', /whole number/],

@@ -40,7 +40,7 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       const summary = await f.services.runStatus.summarize(job.runId);
       const source = await sourceItems(f.sim, 'enterprise-number', job.window);
       assert.equal(summary?.connectors[0].fetched, source.size);
-      assert.equal(summary?.connectors[0].state, 'fetched');
+      assert.equal(summary?.connectors[0].state, 'converting', 'fetched, with no item converted yet (no converter runs here)');
       // Every attachment the items announce is stored with the announced SHA-256.
       const items = await f.sim.source.listWindow('enterprise-number', new Date(job.window.from), new Date(job.window.to));
       const attachments = f.services.storage.blob.getContainerClient(containers.rawAttachments);
@@ -190,6 +190,8 @@ describe('fetcher (Azurite + archiver simulator)', () => {
       const before = await f.services.checkpoints.read('o2');
       const result = await fetchWindowPart(job, f.services);
       assert.equal(result.status, 'sign-in-failed');
+      // What functions/fetcher.ts logs at error level (not information): the connector and why.
+      assert.match(result.message ?? '', /^sign-in-failed: the archiver refused the sign-in/);
       assert.equal(f.sim.stats.signInsRefused, 1, 'no retry of a refused sign-in');
       const summary = await f.services.runStatus.summarize(job.runId);
       assert.equal(summary?.connectors[0].state, 'failed');

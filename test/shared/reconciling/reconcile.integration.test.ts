@@ -70,7 +70,7 @@ describe('reconciliation sweep (Azurite + Graph simulator)', () => {
     assert.equal(total('converted'), all.length);
     assert.equal(total('reconciled'), all.length - half + 1);
     assert.equal(total('failed'), 0);
-    const imported = summary!.connectors.reduce((n, c) => n + c.imported + c.unmapped, 0);
+    const imported = summary!.connectors.reduce((n, c) => n + c.copies + c.unmapped, 0);
     assert.ok(imported >= all.length, `every item imported or reported unmapped (${imported})`);
 
     // Nothing is stranded any more; once no blob event can still arrive, the run is settled and not read again.
