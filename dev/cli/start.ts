@@ -114,6 +114,8 @@ async function main(): Promise<number> {
       final && graphSimUrl ? { ...sources, audit: () => auditMailboxes(graphSimUrl, ledger) } : sources,
     );
   const render = async () => {
+    // After the summary the live block is gone: no report is built for nobody (a scan of the run status).
+    if (progress.closed) return;
     const r = await report();
     const ran = host.functionNames.filter((f) => invocations[f]);
     const fnLine = ran.map((f) => `${f} ${invocations[f].succeeded}${invocations[f].failed > 0 ? `/${invocations[f].failed} failed` : ''}`).join(', ');
@@ -161,10 +163,16 @@ async function runCycle(
   const timers = host.functionNames.filter((f) => host.triggerType(f)?.toLowerCase() === 'timertrigger');
   for (const name of timers) await host.runNow(name).catch(() => undefined);
 
+  let finished = true;
   try {
     await host.waitForIdle({ timeoutMs: options.timeoutMinutes * 60_000, signal: abort.signal });
   } catch (err) {
-    if (!abort.signal.aborted) progress.note(`the cycle did not finish: ${(err as Error).message}`);
+    finished = false;
+    // Jobs waiting out a back-off (a mailbox or the archiver failing) keep their queue non-empty until RETRY_HORIZON_MINUTES.
+    if (!abort.signal.aborted)
+      progress.note(
+        `the cycle did not finish: ${(err as Error).message}; jobs still queued (retries wait up to RETRY_HORIZON_MINUTES before they count as failed)`,
+      );
   }
   await render();
   progress.done();
@@ -189,7 +197,7 @@ async function runCycle(
     );
   }
 
-  if (options.once || abort.signal.aborted) return final.ok && !abort.signal.aborted ? 0 : 1;
+  if (options.once || abort.signal.aborted) return final.ok && finished && !abort.signal.aborted ? 0 : 1;
   const schedule = stack.settings.schedule;
   progress.note(`running on schedule ${schedule} (UTC) until Ctrl-C; next run ${nextOccurrence(schedule, new Date()).toISOString()}`);
   host.on('invocation', (e: InvocationEnd) => {

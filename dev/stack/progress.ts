@@ -9,13 +9,18 @@ import type { WriteStream } from 'node:tty';
 export class Progress {
   private lines: string[] = [];
   private drawn = 0;
-  private closed = false;
+  private isClosed = false;
   private readonly lastPlain = new Map<string, string>();
 
   constructor(private readonly out: NodeJS.WriteStream | WriteStream = process.stdout) {}
 
   get interactive(): boolean {
     return Boolean(this.out.isTTY);
+  }
+
+  /** done() was called: callers stop building what they would show. */
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   /** A line that stays (a note, a warning), printed above the live block. */
@@ -30,7 +35,7 @@ export class Progress {
    * its first word and printed when it differs from the last one printed for that key.
    */
   update(block: string[], plain: string[] = block): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     if (this.interactive) {
       this.lines = block;
       this.clear();
@@ -48,7 +53,7 @@ export class Progress {
 
   /** Leaves the last block on screen and stops redrawing it: a late update is ignored. */
   done(): void {
-    this.closed = true;
+    this.isClosed = true;
     this.drawn = 0;
     this.lines = [];
   }

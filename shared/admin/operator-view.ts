@@ -83,20 +83,29 @@ export async function listRuns(runStatus: RunStatusStore, since: Date, limit = 5
   return out;
 }
 
+/** Each connector's status: its last run that did something, found by reading runs newest first and stopping once every connector has one. */
 export async function connectorStatuses(stores: OperatorStores, now: Date, since: Date): Promise<ConnectorStatus[]> {
-  const runs = await listRuns(stores.runStatus, since, 30);
   const nextRunAt = stores.settings.schedule ? nextOccurrence(stores.settings.schedule, now).toISOString() : undefined;
+  // A run that found the connector busy or up to date, or only dispatched it, says less than the run that did the work.
+  const quiet = (s: string) => s === 'in-flight-elsewhere' || s === 'nothing-new' || s === 'dispatched';
+  const last = new Map<string, NonNullable<ConnectorStatus['lastRun']>>();
+  const wanted = new Set(stores.settings.connectors.map((c) => c.id));
+  for (const r of (await stores.runStatus.runIndex(since)).reverse()) {
+    if ([...wanted].every((id) => last.has(id) && !quiet(last.get(id)!.state))) break;
+    const summary = await stores.runStatus.summarize(r.runId);
+    for (const c of summary?.connectors ?? []) {
+      const seen = last.get(c.connectorId);
+      if (!seen || (quiet(seen.state) && !quiet(c.state))) last.set(c.connectorId, { runId: r.runId, startedAt: summary?.startedAt, ...c });
+    }
+  }
   const out: ConnectorStatus[] = [];
   for (const c of stores.settings.connectors) {
-    // The newest run that did something for the connector (one that found it busy or up to date says less).
-    const quiet = (s: string) => s === 'in-flight-elsewhere' || s === 'nothing-new' || s === 'dispatched';
-    const withRow = runs.flatMap((r) => r.connectors.filter((x) => x.connectorId === c.id).map((x) => ({ runId: r.runId, startedAt: r.startedAt, ...x })));
-    const last = withRow.find((x) => !quiet(x.state)) ?? withRow[0];
+    const run = last.get(c.id);
     out.push({
       connectorId: c.id,
       source: c.source,
-      state: last?.state ?? 'never-run',
-      lastRun: last,
+      state: run?.state ?? 'never-run',
+      lastRun: run,
       nextRunAt,
       unmapped: (await stores.unmapped.list(c.id)).length,
       failed: (await stores.deadLetters.list(c.id)).length,

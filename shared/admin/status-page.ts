@@ -74,7 +74,7 @@ function button(label, action, run) {
 const queued = (r) => { const q = Object.entries(r.queued || {}); const left = (r.left || []).length; return (q.length ? 'queued ' + q.map(([k, n]) => n + ' to ' + k).join(', ') : 'nothing to re-drive') + (left ? '; ' + left + ' not re-drivable' : ''); };
 
 async function refresh() {
-  const [c, f, u, r] = await Promise.all([get('connectors'), get('failures'), get('unmapped'), get('runs?limit=20')]);
+  const [c, f, u, r] = await Promise.all([get('connectors'), get('failures'), get('unmapped'), get('runs?limit=10')]);
   document.getElementById('now').textContent = c.now;
   document.getElementById('schedule').textContent = c.schedule;
   fill('connectors', c.connectors.map((x) => {

@@ -39,7 +39,9 @@ export class HttpListener {
 
   /** Listens on 127.0.0.1:port (0: any free port) and returns the base URL. */
   async start(port: number): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => (res.headersSent ? res.destroy() : end(res, 500, err.message)));
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -57,7 +59,12 @@ export class HttpListener {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    } catch {
+      return end(res, 400, 'the path is not valid percent-encoding');
+    }
     const prefix = `${ROUTE_PREFIX}/`;
     const method = (req.method ?? 'GET').toUpperCase();
     const found = path.startsWith(prefix) ? this.routes.map((r) => ({ r, params: r.match(path.slice(prefix.length)) })).find((x) => x.params) : undefined;
