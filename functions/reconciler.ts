@@ -6,7 +6,7 @@ import { reconcile } from '../shared/reconciling/reconcile';
 /** Hourly at minute 15: late enough after the hour that the scheduler's own work is under way. */
 export const RECONCILE_SCHEDULE = '0 15 * * * *';
 
-/** Timer: queue again the items a lost blob event or job left behind, measure the poison queues, and drop runs past the admin log's retention. */
+/** Timer: queue again the items a lost blob event or job left behind, measure the poison queues, remove orphaned mapping rows, and drop runs past the admin log's retention. */
 export async function reconciler(_timer: Timer, context: InvocationContext): Promise<void> {
   const s = services();
   const result = await reconcile({ ...s, now: new Date(), log: (m) => context.log(m) });
@@ -18,6 +18,8 @@ export async function reconciler(_timer: Timer, context: InvocationContext): Pro
   if (requeued.length > 0 || result.gaveUp > 0) context.warn(`${summary}; ${result.gaveUp} given up`);
   else context.log(summary);
   if (poisoned.length > 0) context.error(`messages in poison queues: ${poisoned.join(', ')} (docs/operations.md)`);
+  // Rows of mapping uploads killed half-way that no later upload came to remove (an hour: none is still writing).
+  for (const c of s.settings.connectors) await s.mapping.removeOrphans(c.id, new Date(Date.now() - 3_600_000));
   const purged = await s.runStatus.purgeRunsStartedBefore(new Date(Date.now() - s.settings.adminLogRetentionDays * 86_400_000));
   if (purged.length > 0)
     context.log(`admin log: removed ${purged.length} run(s) older than ${s.settings.adminLogRetentionDays} days (ADMIN_LOG_RETENTION_DAYS)`);

@@ -36,13 +36,17 @@ describe('mapping store (Azurite)', () => {
     assert.equal((await store.info('o2'))?.source, 'second.csv');
   });
 
-  it('an upload that failed half-way leaves no rows behind once the next upload is applied', async () => {
+  it('an upload that failed half-way, and each replaced version, leave no rows behind once the sweep has run', async () => {
     const table = ts.storage.table(tables.mapping);
+    // Rows per version (a version's rows are spread over several partitions: <connector>__<version>__<shard>).
     const rowsOf = async (connector: string) => {
-      const partitions = new Map<string, number>();
+      const versions = new Map<string, number>();
       const filter = odata`PartitionKey gt ${`${connector}__`} and PartitionKey lt ${`${connector}__~`}`;
-      for await (const r of table.listEntities({ queryOptions: { filter } })) partitions.set(r.partitionKey!, (partitions.get(r.partitionKey!) ?? 0) + 1);
-      return partitions;
+      for await (const r of table.listEntities({ queryOptions: { filter } })) {
+        const version = r.partitionKey!.split('__')[1];
+        versions.set(version, (versions.get(version) ?? 0) + 1);
+      }
+      return versions;
     };
     const many = (mailbox: string, n: number): MappingRow[] =>
       Array.from({ length: n }, (_, i) => ({ number: `+6149157${String(i).padStart(4, '0')}`, mailbox, line: i + 1 }));
@@ -62,9 +66,27 @@ describe('mapping store (Azurite)', () => {
     assert.equal((await rowsOf('wa')).size, 2, 'the killed upload left a partial version beside the current one');
 
     await store.replace('wa', many('c@contoso.example', 3), 'third.csv');
+    assert.equal((await rowsOf('wa')).size, 3, 'replaced and orphaned versions wait for the sweep');
+    await store.removeOrphans('wa', new Date(Date.now() + 1000));
     const left = await rowsOf('wa');
     assert.deepEqual([...left.values()], [3], 'only the current version has rows');
     assert.equal(await new MappingStore(table).lookup('wa', '+61491570001', new Date()), 'c@contoso.example');
+
+    // Killed again, and no upload follows: the hourly sweep removes what no pointer names, once old enough.
+    calls = 0;
+    table.submitTransaction = async (actions) => {
+      if (++calls === 2) throw new Error('killed');
+      return real(actions);
+    };
+    (store as unknown as { deleteVersion: () => Promise<void> }).deleteVersion = () => Promise.reject(new Error('killed before cleaning up'));
+    await assert.rejects(store.replace('wa', many('d@contoso.example', 400), 'killed-again.csv'), /killed/);
+    table.submitTransaction = real;
+    (store as unknown as { deleteVersion: typeof deleteVersion }).deleteVersion = deleteVersion;
+    assert.equal((await rowsOf('wa')).size, 2);
+    assert.equal(await store.removeOrphans('wa', new Date(Date.now() - 3_600_000)), 0, 'an upload younger than the cut-off may still be writing: kept');
+    assert.ok((await store.removeOrphans('wa', new Date(Date.now() + 1000))) > 0);
+    assert.deepEqual([...(await rowsOf('wa')).values()], [3], 'the orphan is gone, the current version untouched');
+    assert.equal(await new MappingStore(table).lookup('wa', '+61491570002', new Date()), 'c@contoso.example');
   });
 
   it('an older upload finishing after a newer one does not become current', async () => {
