@@ -20,6 +20,7 @@ const spec = {
   --poisoned <connector>  messages the Functions host moved to a poison queue
   --run ID                only those of this run
   --item ID               only this item
+  --json                  the answer as JSON ({ kind, connectorId, queued: { <queue>: n }, left: [...] })
 ${STORAGE_TARGET_HELP}
 Exit 0 when done (also when there was nothing to queue), 2 for a wrong command line or an unknown connector.`,
   options: {
@@ -28,6 +29,7 @@ Exit 0 when done (also when there was nothing to queue), 2 for a wrong command l
     poisoned: { type: 'string' },
     run: { type: 'string' },
     item: { type: 'string' },
+    json: { type: 'boolean' },
     ...storageTargetOptions,
   },
 } as const;
@@ -49,14 +51,22 @@ runCommand(async () => {
         const count = await redriveUnmapped(connectorId, new UnmappedStore(storage.table(tables.unmapped)), (job) =>
           sendJsonMessage(storage.queue.getQueueClient(queues.importJobs), job).then(() => undefined),
         );
-        console.log(
-          count === 0 ? `${connectorId}: no unmapped items` : `${connectorId}: queued ${count} unmapped item(s) for import; ${whenImported(tool.target.kind)}`,
-        );
+        if (values.json) console.log(JSON.stringify({ kind, connectorId, queued: count > 0 ? { [queues.importJobs]: count } : {}, left: [] }, null, 2));
+        else
+          console.log(
+            count === 0
+              ? `${connectorId}: no unmapped items`
+              : `${connectorId}: queued ${count} unmapped item(s) for import; ${whenImported(tool.target.kind)}`,
+          );
         return 0;
       }
       const filter = { connectorId, runId: values.run, itemId: values.item };
       const result: RedriveResult = kind === 'failed' ? await redriveFailed(storage, filter) : await redrivePoisoned(storage, filter);
       const sent = Object.entries(result.queued);
+      if (values.json) {
+        console.log(JSON.stringify({ kind, connectorId, ...result }, null, 2));
+        return 0;
+      }
       console.log(
         sent.length === 0
           ? `${connectorId}: no ${kind} items${values.run ? ` in run ${values.run}` : ''}${values.item ? ` for item ${values.item}` : ''}`

@@ -173,9 +173,14 @@ describe('operator: a failing mailbox, seen on the report and the status page, r
       }
       // 3. The rest with the command line, against the running stack's storage.
       for (const id of [...new Set(copies.map((f) => f.connectorId))].filter((c) => c !== redriveBy)) {
-        const r = spawnSync(process.execPath, [cli('mobile-archive.js'), 'redrive', '--failed', id, '--data-dir', dataDir], { env, encoding: 'utf8' });
+        const r = spawnSync(process.execPath, [cli('mobile-archive.js'), 'redrive', '--failed', id, '--json', '--data-dir', dataDir], {
+          env,
+          encoding: 'utf8',
+        });
         assert.equal(r.status, 0, r.stderr);
-        assert.match(r.stdout, new RegExp(`${id}: queued \\d+ to import-jobs`));
+        const answer = JSON.parse(r.stdout) as { kind: string; connectorId: string; queued: Record<string, number> };
+        assert.equal(answer.connectorId, id);
+        assert.ok((answer.queued['import-jobs'] ?? 0) > 0, r.stdout);
       }
       await waitUntil(
         'every re-driven copy is imported',
