@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config';
 import type { ConnectorSettings } from '../config/connector-settings';
-import type { ItemOutcome } from '../runs/run-status';
+import { ITEM_OUTCOMES, type ItemOutcome } from '../runs/run-status';
 import type { SelfTestReport } from '../importing/self-test';
 import { sendJsonMessage } from '../storage/queue-messages';
 import { queues } from '../storage/names';
@@ -19,6 +19,7 @@ import { adminLogCsv, mappingCsv } from './admin-log-csv';
 import { connectorStatuses, defaultSince, findItems, listFailures, listRuns, listUnmapped, runLog, type OperatorStores } from './operator-view';
 import type { ConnectionTest } from './test-connection';
 import { statusPage } from './status-page';
+import { selfTestRequestSchema } from '../jobs/self-test-request';
 
 export interface OperatorApiDeps extends OperatorStores {
   settings: Config;
@@ -43,7 +44,6 @@ export interface OperatorResponse {
   body: string;
 }
 
-const OUTCOMES: readonly ItemOutcome[] = ['written', 'present', 'converted', 'imported', 'duplicate', 'partial', 'unmapped', 'remapped', 'failed', 'requeued'];
 const MAX_LIMIT = 5000;
 export const MAX_ACTION_BODY = 16 * 1024;
 
@@ -114,7 +114,7 @@ async function read(req: OperatorRequest, deps: OperatorApiDeps): Promise<Operat
   }
   if (first === 'items' && !second) {
     const outcome = q.get('outcome') ?? undefined;
-    if (outcome !== undefined && !OUTCOMES.includes(outcome as ItemOutcome)) throw new ApiError(400, `outcome must be one of ${OUTCOMES.join(', ')}`);
+    if (outcome !== undefined && !ITEM_OUTCOMES.includes(outcome as ItemOutcome)) throw new ApiError(400, `outcome must be one of ${ITEM_OUTCOMES.join(', ')}`);
     const found = await findItems(deps, {
       runId: q.get('run') ?? undefined,
       connectorId,
@@ -171,9 +171,10 @@ async function act(req: OperatorRequest, deps: OperatorApiDeps): Promise<Operato
   }
   if (req.path === 'test-connection') return json(200, await deps.testConnection(connector(deps, text('connector'))));
   if (req.path === 'selftest') {
-    const mailbox = text('mailbox');
-    if (!mailbox || !/^[^@\s]+@[^@\s]+$/.test(mailbox)) throw new ApiError(400, 'mailbox must be the address of the designated test mailbox');
-    return json(200, await deps.selfTest(mailbox));
+    // The same check as a self-test request queued on selftest-requests.
+    const request = selfTestRequestSchema.safeParse({ mailbox: text('mailbox') });
+    if (!request.success) throw new ApiError(400, 'mailbox must be the address of the designated test mailbox');
+    return json(200, await deps.selfTest(request.data.mailbox));
   }
   throw new ApiError(404, `no such action: ${req.path}`);
 }

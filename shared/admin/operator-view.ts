@@ -20,8 +20,7 @@ import type { DeadLetterStore } from '../runs/dead-letters';
 import type { MappingStore } from '../mapping/mapping-store';
 import { nextOccurrence } from '../config/ncrontab';
 import { toE164 } from '../mapping/phone';
-import { POISON_QUEUES } from '../reconciling/reconcile';
-import { hasStatus } from '../http/http-error';
+import { poisonDepths } from '../reconciling/reconcile';
 
 /** What the views need of the settings: in Azure the command-line tool knows only the connectors' ids. */
 export interface OperatorSettings {
@@ -245,14 +244,6 @@ export async function listFailures(stores: OperatorStores, connectorId?: string)
         at: d.at,
       });
   }
-  const poison: PoisonView[] = [];
-  for (const name of POISON_QUEUES) {
-    try {
-      poison.push({ queue: name, messages: (await stores.storage.queue.getQueueClient(name).getProperties()).approximateMessagesCount ?? 0 });
-    } catch (err) {
-      if (!hasStatus(err, 404)) throw err;
-      poison.push({ queue: name, messages: 0 });
-    }
-  }
+  const poison = Object.entries(await poisonDepths(stores.storage)).map(([queue, messages]) => ({ queue, messages }));
   return { failures, poison };
 }

@@ -125,12 +125,16 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileResult> {
     countReconciled(connectorId, 'import', counts.import);
     log(`${connectorId}: queued ${counts.convert} stranded raw item(s) for conversion and ${counts.import} converted item(s) for import again`);
   }
-  for (const queue of POISON_QUEUES) {
-    const messages = await approximateCount(deps.storage.queue.getQueueClient(queue));
-    result.poison[queue] = messages;
-    recordPoisonMessages(queue, messages);
-  }
+  result.poison = await poisonDepths(deps.storage);
+  for (const [queue, messages] of Object.entries(result.poison)) recordPoisonMessages(queue, messages);
   return result;
+}
+
+/** How many messages each poison queue holds (0 for one not created yet). */
+export async function poisonDepths(storage: StorageClients): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const queue of POISON_QUEUES) out[queue] = await approximateCount(storage.queue.getQueueClient(queue));
+  return out;
 }
 
 /**

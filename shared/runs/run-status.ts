@@ -23,7 +23,8 @@ export type Stage = 'fetch' | 'convert' | 'import' | 'reconcile';
  * imported: one mailbox copy; unmapped: no mailbox for the item; remapped: unmapped once, imported
  * after a re-drive (no longer counted as unmapped); failed: dead-lettered with a reason.
  */
-export type ItemOutcome = 'written' | 'present' | 'converted' | 'imported' | 'duplicate' | 'partial' | 'unmapped' | 'remapped' | 'failed' | 'requeued';
+export const ITEM_OUTCOMES = ['written', 'present', 'converted', 'imported', 'duplicate', 'partial', 'unmapped', 'remapped', 'failed', 'requeued'] as const;
+export type ItemOutcome = (typeof ITEM_OUTCOMES)[number];
 
 export interface ConnectorRunCounts {
   fetched: number;
