@@ -2,9 +2,12 @@
  * `npm run bench [-- --items N]` (default 10,000): one archive cycle of N items through the real
  * functions on the dev host (scheduler, fetcher, converter, importer) against Azurite and the two
  * simulators, each in its own process. Prints end-to-end items/s, Graph requests per imported
- * mailbox copy, storage operations per item and this process's peak RSS. Figures, not assertions.
+ * mailbox copy, storage operations per item (the app's own, the Functions host's and the dev
+ * host's, and the app's by kind) and this process's peak RSS. `--ratio` runs 500 and 5,000 items
+ * (each cycle in a process of its own) and prints how throughput holds with volume. Figures with
+ * the goals beside them, not assertions: timings on a shared machine are noisy, ratios less so.
  */
-import { subscribe } from 'node:diagnostics_channel';
+import { spawn } from 'node:child_process';
 import { startAzurite } from '../stack/azurite';
 import { DevHost, functionFiles, loadFunctions } from '../stack/host/dev-host';
 import { loadSettings } from '../../shared/app/settings';
@@ -18,50 +21,158 @@ import { spawnServer } from '../stack/serve';
 import { parseCommandLine, runCommand, wholeNumber } from './command-line';
 import { MappingStore } from '../../shared/mapping/mapping-store';
 import { applyMappingUpload } from '../../shared/mapping/apply-upload';
+import { StorageAccounting, type StorageShare } from '../stack/storage-accounting';
 
 const spec = {
-  usage: 'npm run bench [-- --items N] [--mapping-rows N]',
+  usage: 'npm run bench [-- --items N | --ratio | --large-mb M | --mapping-rows N]',
   help: `Runs one archive cycle of N items (default 10,000) through the real functions on the dev host
 against Azurite and the two simulators, and prints items/s, Graph requests per mailbox copy, storage
-operations per item and peak RSS. Figures, not pass/fail: timings on a shared machine are noisy.
+operations per item (by share and kind) and peak RSS. Figures, not pass/fail: timings on a shared
+machine are noisy.
   --items N          how many items (at least 3, split over the three products)
-  --mapping-rows N   instead: import a custom mapping CSV of N rows (e.g. 100000) and print how long it took`,
-  options: { items: { type: 'string' }, 'mapping-rows': { type: 'string' } },
+  --ratio            instead: a cycle of 500 items, then one of 5,000, each in its own process; prints
+                     both and the ratio of their items/s (goal: at least 0.9)
+  --large-mb M       instead: one item carrying an M MB recording (e.g. 150) through fetch, convert and
+                     import against the Graph simulator's upload budget; prints the RSS growth (goal:
+                     at most 150 MB) and whether the copy landed
+  --mapping-rows N   instead: import a custom mapping CSV of N rows (e.g. 100000) and print how long it took
+  --json             print the cycle's figures as one JSON line (what --ratio reads)`,
+  options: {
+    items: { type: 'string' },
+    ratio: { type: 'boolean' },
+    'large-mb': { type: 'string' },
+    'mapping-rows': { type: 'string' },
+    json: { type: 'boolean' },
+  },
 } as const;
+
+/** Goals of issue 13, printed beside the figures. */
+const GOALS = { storageOpsPerItem: 8, graphPerCopy: 1.05, ratio: 0.9, largeRssGrowthMb: 150 };
+
+interface CycleFigures {
+  items: number;
+  converted: number;
+  copies: number;
+  unmapped: number;
+  failed: number;
+  seconds: number;
+  /** False when the cycle did not end within its time limit (the figures are what it did until then). */
+  finished: boolean;
+  graphRequests: number;
+  /** Graph answers 429, by the limit that was hit. */
+  graphThrottled: { concurrency: number; rate: number; upload: number };
+  graphByRoute: [string, number][];
+  storage: Record<StorageShare, number>;
+  appByKind: [string, number][];
+  peakRssMb: number;
+  /** RSS when the cycle started (the dev host and functions loaded): the peak's growth is measured from it. */
+  baseRssMb: number;
+}
+
+interface CycleOptions {
+  items: number;
+  chatty: boolean;
+  /** One connector with one item a day, that item carrying this many MB (0: the three products, no large item). */
+  largeMb?: number;
+  timeoutMs?: number;
+}
 
 async function main(): Promise<number> {
   const { values } = parseCommandLine(spec);
   if (values['mapping-rows'] !== undefined) return benchMapping(wholeNumber(values['mapping-rows'], '--mapping-rows', 100_000, { min: 1, max: 1_000_000 }));
-  const items = wholeNumber(values.items, '--items', 10_000, { min: 3 });
-  const perProduct = Math.ceil(items / 3);
+  if (values.ratio) return benchRatio();
+  if (values['large-mb'] !== undefined) return benchLarge(wholeNumber(values['large-mb'], '--large-mb', 150, { min: 1, max: 150 }));
+  const figures = await runCycle({ items: wholeNumber(values.items, '--items', 10_000, { min: 3 }), chatty: !values.json });
+  if (values.json) console.log(JSON.stringify(figures));
+  else printCycle(figures);
+  return 0;
+}
+
+/** 500 then 5,000 items, each cycle in a fresh process with its own Azurite and simulators. */
+async function benchRatio(): Promise<number> {
+  const results: CycleFigures[] = [];
+  for (const items of [500, 5_000]) {
+    console.log(`bench --ratio: a cycle of ${items} items in its own process...`);
+    const figures = await cycleInChild(items);
+    printCycle(figures);
+    results.push(figures);
+  }
+  const [small, large] = results.map((f) => f.items / f.seconds);
+  console.log(
+    `  throughput with volume: ${large.toFixed(1)} items/s at ${results[1].items} items / ${small.toFixed(1)} items/s at ${results[0].items} items = ${(large / small).toFixed(2)} (goal: at least ${GOALS.ratio})`,
+  );
+  return 0;
+}
+
+/** One item with an M MB recording through the three stages, in this process, against the simulator's real upload budget. */
+async function benchLarge(mb: number): Promise<number> {
+  console.log(`bench --large-mb: one item carrying a ${mb} MB recording through fetch, convert and import (at most 30 min)`);
+  const f = await runCycle({ items: 1, chatty: false, largeMb: mb, timeoutMs: 30 * 60_000 });
+  const growth = f.peakRssMb - f.baseRssMb;
+  console.log(
+    `  ${f.finished ? 'finished' : 'did NOT finish'} in ${f.seconds.toFixed(1)} s: ${f.items} item fetched, ${f.converted} converted, ${f.copies} mailbox copies imported, ${f.failed} failed`,
+  );
+  console.log(
+    `  Graph: ${f.graphRequests} requests; answered 429 for the upload budget ${f.graphThrottled.upload} times, for concurrency ${f.graphThrottled.concurrency}, for the request rate ${f.graphThrottled.rate}`,
+  );
+  console.log(`  RSS: ${f.baseRssMb} MB at the start, peak ${f.peakRssMb} MB: growth ${growth} MB (goal: at most ${GOALS.largeRssGrowthMb} MB)`);
+  return 0;
+}
+
+function cycleInChild(items: number): Promise<CycleFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [__filename, '--items', String(items), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) return reject(new Error(`the ${items}-item cycle exited with ${code}`));
+      try {
+        resolve(JSON.parse(line) as CycleFigures);
+      } catch {
+        reject(new Error(`the ${items}-item cycle printed no figures: ${line.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+const PRODUCTS = { enterprise: 'enterprise-number', o2: 'o2-network', whatsapp: 'whatsapp' } as const;
+const DAY_MS = 24 * 3600_000;
+
+async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }: CycleOptions): Promise<CycleFigures> {
+  const connectors = largeMb > 0 ? (['enterprise'] as const) : (['enterprise', 'o2', 'whatsapp'] as const);
+  const perProduct = largeMb > 0 ? 1 : Math.ceil(items / 3);
+  // A large item is the first of each simulated day: the window is exactly the day before yesterday, so one item.
+  const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const oneDay: Record<string, string> =
+    largeMb > 0
+      ? { START_FROM: new Date(today - 2 * DAY_MS).toISOString(), SAFETY_LAG_MINUTES: String(Math.ceil((Date.now() - (today - DAY_MS)) / 60_000)) }
+      : {};
   const azurite = await startAzurite();
   const archiver = await spawnServer('archiver-sim/main.js', [], {
     ...process.env,
     ARCHIVER_SIM_ITEMS_PER_DAY: String(perProduct),
-    ARCHIVER_SIM_LARGE_ATTACHMENT_MB: '0',
+    ARCHIVER_SIM_LARGE_ATTACHMENT_MB: String(largeMb),
     ARCHIVER_SIM_FAULTS: '',
   });
-  const graph = await spawnServer('graph-sim/main.js', [], { ...process.env, GRAPH_SIM_FAULTS: '' });
-  const storagePorts = new Set(Object.values(azurite.ports).map(String));
-  let storageOps = 0;
-  subscribe('http.client.request.start', (message) => {
-    const header = (message as { request: { getHeader(n: string): unknown } }).request.getHeader('host');
-    const host = typeof header === 'string' ? header : '';
-    if (storagePorts.has(host.split(':')[1] ?? '')) storageOps++;
-  });
+  // A large item needs the mailbox size limit raised to Exchange's most (150 MB), as docs/deploy.md tells admins to.
+  const graph = await spawnServer('graph-sim/main.js', [], { ...process.env, GRAPH_SIM_FAULTS: largeMb > 0 ? 'maxMessageMb=150' : '' });
+  const accounting = new StorageAccounting(azurite.ports);
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), largeMb > 0 ? 10 : 50);
   try {
     Object.assign(process.env, {
       AzureWebJobsStorage: azurite.connectionString,
       ARCHIVE_SCHEDULE: '0 0 2 * * *',
-      ARCHIVE_CONNECTORS: 'enterprise,o2,whatsapp',
+      ARCHIVE_CONNECTORS: connectors.join(','),
       ...Object.fromEntries(
-        (['enterprise', 'o2', 'whatsapp'] as const).flatMap((id, i) => [
-          [`CONNECTOR__${id.toUpperCase()}__PRODUCT`, ['enterprise-number', 'o2-network', 'whatsapp'][i]],
+        connectors.flatMap((id): [string, string][] => [
+          [`CONNECTOR__${id.toUpperCase()}__PRODUCT`, PRODUCTS[id]],
           [`CONNECTOR__${id.toUpperCase()}__ARCHIVER_URL`, archiver.url],
           [`CONNECTOR__${id.toUpperCase()}__USERNAME`, `bench-${id}`],
           [`CONNECTOR__${id.toUpperCase()}__PASSWORD`, 'local-simulator-only'],
+          ...Object.entries(oneDay).map(([name, value]): [string, string] => [`CONNECTOR__${id.toUpperCase()}__${name}`, value]),
         ]),
       ),
       GRAPH_ENDPOINT: graph.url,
@@ -74,15 +185,19 @@ async function main(): Promise<number> {
       appRoot,
       log: () => undefined,
       hostConfig: { maxPollingIntervalMs: 500 },
-      blobScanIntervalMs: 500,
     });
     await host.start();
-    console.log(`bench: one cycle of about ${perProduct * 3} items (3 products x ${perProduct}) through scheduler, fetcher, converter and importer`);
+    if (chatty)
+      console.log(`bench: one cycle of about ${perProduct * 3} items (3 products x ${perProduct}) through scheduler, fetcher, converter and importer`);
     const started = Date.now();
-    storageOps = 0;
+    accounting.start();
+    const baseRss = process.memoryUsage.rss();
+    peak = baseRss;
     await host.runNow('scheduler');
-    await host.waitForIdle({ timeoutMs: 60 * 60_000, pollMs: 500 });
+    let finished = true;
+    await host.waitForIdle({ timeoutMs, pollMs: 500 }).catch(() => (finished = false));
     const seconds = (Date.now() - started) / 1000;
+    accounting.stop();
     await host.stop();
     const report = await buildRunReport(new RunStatusStore(storage.table(tables.runStatus)), {
       startedAt: new Date(started - 1000),
@@ -90,27 +205,50 @@ async function main(): Promise<number> {
       poisoned: [],
     });
     const sum = (k: 'fetched' | 'converted' | 'copies' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
-    const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as { requests: { total: number; byRoute: Record<string, number> } };
-    console.log(
-      `  items: ${sum('fetched')} fetched, ${sum('converted')} converted, ${sum('copies')} mailbox copies imported, ${sum('unmapped')} unmapped, ${sum('failed')} failed`,
-    );
-    console.log(`  end to end: ${seconds.toFixed(1)} s = ${(sum('fetched') / seconds).toFixed(1)} items/s`);
-    console.log(`  Graph requests per imported copy: ${(stats.requests.total / Math.max(1, sum('copies'))).toFixed(2)} (${stats.requests.total} requests)`);
-    const routes = Object.entries(stats.requests.byRoute).sort(([, a], [, b]) => b - a);
-    // Which calls they were: creates should be all but the one-off look-ups of users and folders.
-    const readable = (route: string) => route.replaceAll('([^/]+)', '{}').replaceAll('\\/', '/').replace(/[\^$]/g, '');
-    console.log(`    ${routes.map(([route, count]) => `${readable(route)} ${count}`).join(', ')}`);
-    console.log(
-      `  storage operations per item: ${(storageOps / Math.max(1, sum('fetched'))).toFixed(1)} (${storageOps} operations, dev host polling included)`,
-    );
-    console.log(`  peak RSS of the app process: ${(peak / 1048576).toFixed(0)} MB`);
-    return 0;
+    const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as {
+      requests: { total: number; byRoute: Record<string, number> };
+      throttled: CycleFigures['graphThrottled'];
+    };
+    return {
+      items: sum('fetched'),
+      converted: sum('converted'),
+      copies: sum('copies'),
+      unmapped: sum('unmapped'),
+      failed: sum('failed'),
+      seconds,
+      finished,
+      graphRequests: stats.requests.total,
+      graphThrottled: { concurrency: stats.throttled.concurrency, rate: stats.throttled.rate, upload: stats.throttled.upload },
+      graphByRoute: Object.entries(stats.requests.byRoute).sort(([, a], [, b]) => b - a),
+      storage: { app: accounting.total('app'), host: accounting.total('host'), 'dev-host': accounting.total('dev-host') },
+      appByKind: accounting.byKind('app'),
+      peakRssMb: Math.round(peak / 1048576),
+      baseRssMb: Math.round(baseRss / 1048576),
+    };
   } finally {
     clearInterval(sampler);
     archiver.proc.kill();
     graph.proc.kill();
     await azurite.stop();
   }
+}
+
+function printCycle(f: CycleFigures): void {
+  const perItem = (n: number) => (n / Math.max(1, f.items)).toFixed(2);
+  console.log(`  items: ${f.items} fetched, ${f.converted} converted, ${f.copies} mailbox copies imported, ${f.unmapped} unmapped, ${f.failed} failed`);
+  console.log(`  end to end: ${f.seconds.toFixed(1)} s = ${(f.items / f.seconds).toFixed(1)} items/s${f.finished ? '' : ' (did NOT finish in time)'}`);
+  console.log(
+    `  Graph requests per imported copy: ${(f.graphRequests / Math.max(1, f.copies)).toFixed(3)} (${f.graphRequests} requests; goal: at most ${GOALS.graphPerCopy})`,
+  );
+  // Which calls they were: creates should be all but the one-off look-ups of users and folders.
+  const readable = (route: string) => route.replaceAll('([^/]+)', '{}').replaceAll('\\/', '/').replace(/[\^$]/g, '');
+  console.log(`    ${f.graphByRoute.map(([route, count]) => `${readable(route)} ${count}`).join(', ')}`);
+  console.log(
+    `  storage operations per item: the app's own ${perItem(f.storage.app)} (goal: at most ${GOALS.storageOpsPerItem}), ` +
+      `the Functions host's ${perItem(f.storage.host)}, the dev host's ${perItem(f.storage['dev-host'])}`,
+  );
+  console.log(`    the app's by kind, per item: ${f.appByKind.map(([kind, n]) => `${kind} ${perItem(n)}`).join(', ')}`);
+  console.log(`  peak RSS of the app process: ${f.peakRssMb} MB`);
 }
 
 /** A custom mapping upload of `rows` rows against Azurite, as `mapping import` applies it: parse, check, write, switch, clean up. */

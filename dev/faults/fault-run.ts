@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { startAzurite, type RunningAzurite } from '../stack/azurite';
 import { createStorageClients, type StorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
-import { devHost, containers, queues, tables } from '../../shared/storage/names';
+import { containers, queues, tables } from '../../shared/storage/names';
+import { DUPLICATE_BLOB_EVENTS } from '../stack/host/dev-host';
 import { auditMailboxes, copyKey, type MailboxAudit, type MailboxCopy } from '../stack/mailbox-audit';
 import type { FailureReport, RunReport } from '../stack/run-report';
 import { sleep } from '../stack/host/sleep';
@@ -222,6 +223,8 @@ function appEnv(s: StandIns, scenario: Scenario, suite: SuiteOptions): NodeJS.Pr
     HTTP_IDLE_TIMEOUT_SECONDS: '3',
     GRAPH_MAX_RETRY_AFTER_SECONDS: '2',
     RETRY_HORIZON_MINUTES: '1',
+    // Blob events are delivered twice by the dev host itself: they go through no queue the Duplicator could watch.
+    ...(scenario.duplicateDeliveries ? { [DUPLICATE_BLOB_EVENTS]: 'true' } : {}),
     ...scenario.env,
   };
   for (const [id, product] of Object.entries(CONNECTORS)) {
@@ -270,8 +273,8 @@ function runApp(env: NodeJS.ProcessEnv, dataDir: string, timeoutMinutes: number,
 }
 
 /**
- * Delivers every import job and every blob-trigger work item a second time, as soon as it shows in
- * its queue: the platform's at-least-once delivery, with both copies in flight at once.
+ * Delivers every import job a second time, as soon as it shows in its queue: the platform's
+ * at-least-once delivery, with both copies in flight at once. (Blob events: DUPLICATE_BLOB_EVENTS.)
  */
 class Duplicator {
   sent = 0;
@@ -284,7 +287,7 @@ class Duplicator {
   }
 
   private async run(): Promise<void> {
-    const watched = [queues.importJobs, devHost.blobTriggerQueue].map((q) => this.storage.queue.getQueueClient(q));
+    const watched = [queues.importJobs].map((q) => this.storage.queue.getQueueClient(q));
     // Bounded: the longest cycle the suite allows, at one sweep per 100 ms.
     for (let sweep = 0; sweep < 36_000 && !this.stopped; sweep++) {
       for (const queue of watched) {

@@ -3,7 +3,10 @@
  * the OS pick free ports, which the tests use; `npm start` uses the ports of its connection string.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AZURITE_PID_FILE } from './azurite-pid';
+import { sleep } from './host/sleep';
 
 /**
  * Azurite's built-in development account. The key is the public, documented emulator key, not a
@@ -69,6 +72,7 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
+    await previousAzuriteGone(options.location);
     args.push('--location', options.location);
   } else {
     args.push('--inMemoryPersistence', '--extentMemoryLimit', '4096');
@@ -111,4 +115,28 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * An Azurite whose parent just died saves its data while it shuts down, after it has stopped
+ * listening: starting another on the same folder before it is gone would load the data unsaved.
+ */
+async function previousAzuriteGone(location: string, timeoutMs = 15_000): Promise<void> {
+  const file = join(location, AZURITE_PID_FILE);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(file, 'utf8'));
+    } catch {
+      return;
+    }
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return; // gone without removing its file (kill -9)
+    }
+    await sleep(100);
+  }
+  throw new Error(`the Azurite of process ${readFileSync(file, 'utf8')} still uses ${location} after ${timeoutMs / 1000} s; stop it, then start again`);
 }

@@ -12,6 +12,7 @@ import { blobServiceFor, createStorageClients, type StorageClients } from '../..
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { applyLocalSettings } from './local-settings';
 import { portIsFree } from './ports';
+import { sleep } from './host/sleep';
 import { portsOfConnectionString, startAzurite, type RunningAzurite } from './azurite';
 import { startArchiverSimulator } from './archiver-sim/server';
 import { simulatorOptionsFromEnv } from './archiver-sim/options';
@@ -48,7 +49,8 @@ export async function startLocalStack(appRoot: string, dataDir?: string, options
     ['queue', ports.queue],
     ['table', ports.table],
   ] as const) {
-    if (!(await portIsFree(port))) {
+    // An Azurite of a session that just ended may still be saving its data (azurite-child.ts): wait a little for it.
+    if (!(await portFreesWithin(port, 15_000))) {
       throw new Error(
         `port ${port} (Azurite ${service}) is in use on 127.0.0.1: stop the other Azurite, or point AzureWebJobsStorage in local.settings.json at other ports`,
       );
@@ -119,4 +121,14 @@ function localPorts(urls: string[]): number[] {
     if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') ports.add(Number(url.port || 80));
   }
   return [...ports];
+}
+
+/** Whether the port is free now or becomes free within `ms` (polled every 250 ms). */
+async function portFreesWithin(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await portIsFree(port)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(250);
+  }
 }

@@ -11,7 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
-import type { Readable } from 'node:stream';
 import type { QueueClient } from '@azure/storage-queue';
 import type { BlobClient } from '@azure/storage-blob';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -19,10 +18,11 @@ import type { StorageClients } from '../storage/clients';
 import { containers } from '../storage/names';
 import { hasStatus } from '../http/http-error';
 import { sendJsonMessage } from '../storage/queue-messages';
+import { uploadBody } from '../storage/upload-body';
 import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
 import { namedReason } from '../text/named-outcome';
-import type { ImportJob } from '../jobs/import-job';
+import { INLINE_EML_MAX_BYTES, type ImportJob } from '../jobs/import-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
 import { BadRawItemError, readRawItem } from '../items/raw-item';
@@ -85,9 +85,9 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   let status: 'converted' | 'already-converted' = 'converted';
   const emlMetadata: Record<string, string> = { connector: connectorId, runid: runId, rawsha256: rawSha256 };
   const options = { conditions: { ifNoneMatch: '*' }, blobHTTPHeaders: { blobContentType: 'message/rfc822' }, metadata: emlMetadata };
+  let written: Buffer | undefined;
   try {
-    if (Buffer.isBuffer(converted.body)) await eml.upload(converted.body, converted.body.length, options);
-    else await eml.uploadStream(converted.body as Readable, 4 * 1024 * 1024, 2, options);
+    written = await uploadBody(eml, converted.body, options);
   } catch (err) {
     if (!hasStatus(err, 409)) throw err;
     status = 'already-converted';
@@ -95,6 +95,8 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
 
   if (status === 'converted' || (await writerGaveUp(eml, { runId, connectorId, itemId }, deps))) {
     const job: ImportJob = { version: 1, runId, connectorId, itemId, emlPath, attempt: 0 };
+    // Only the bytes this delivery wrote go along: after another delivery's write, the blob is the .eml.
+    if (status === 'converted' && written && written.length <= INLINE_EML_MAX_BYTES) job.eml = written.toString('base64');
     await sendJsonMessage(deps.importQueue, job);
     await deps.runStatus.recordItem(runId, connectorId, 'convert', itemId, 'converted', { path: rawPath });
   }

@@ -15,6 +15,7 @@ import type { Window } from '../windows/window';
 import { keepInQuarantine, storeRawItem, type StoreContext } from './store-raw-item';
 import type { FetchDeps, SourcePart } from './fetch-types';
 import type { DeadLetterStore } from '../runs/dead-letters';
+import type { ItemRecord } from '../runs/run-status';
 
 /** Items of a page stored at once: storage round-trips overlap, memory stays bounded. */
 const ITEM_CONCURRENCY = 8;
@@ -76,11 +77,22 @@ async function readPage(
   const done = new Set<number>();
   for (let attempt = 1; ; attempt++) {
     const page = await archiver.listItems(connector.product, window, { cursor, limit });
-    const cut = await eachLine(page, limit, async (line, index) => {
-      if (done.has(index)) return;
-      await storeLine(line, store, deps, result);
-      done.add(index);
-    });
+    // The page's outcomes are recorded together (entity-group transactions, not a request per
+    // item), and before its cursor is handed on: a crash before that fetches the page again.
+    const rows: ItemRecord[] = [];
+    let cut: Awaited<ReturnType<typeof eachLine>>;
+    try {
+      cut = await eachLine(page, limit, async (line, index) => {
+        if (done.has(index)) return;
+        rows.push(await storeLine(line, store, deps, result));
+        done.add(index);
+      });
+    } catch (err) {
+      // The failure is what the caller must hear; the stored lines are recorded if storage lets us.
+      await deps.runStatus.recordItems(job.runId, rows).catch(() => undefined);
+      throw err;
+    }
+    await deps.runStatus.recordItems(job.runId, rows);
     if (!cut) return page.nextCursor;
     if (attempt >= PAGE_ATTEMPTS || cut.permanent) {
       const pageKey = `page-${createHash('sha256')
@@ -139,7 +151,8 @@ async function eachLine(
   return cut;
 }
 
-async function storeLine(line: PageLine, store: StoreContext, deps: Deps, result: SourcePart): Promise<void> {
+/** Stores one line; returns its outcome for the run's record. */
+async function storeLine(line: PageLine, store: StoreContext, deps: Deps, result: SourcePart): Promise<ItemRecord> {
   const log = deps.log ?? (() => undefined);
   if (line instanceof OversizeLine) {
     // Only the head is kept: the point of the limit is that the rest is never held.
@@ -149,18 +162,16 @@ async function storeLine(line: PageLine, store: StoreContext, deps: Deps, result
     const path = await keepInQuarantine(store.storage, store, line.head, reason);
     result.quarantined++;
     log(`${store.connectorId}: an item over the line limit was not stored (${path})`);
-    await deps.runStatus.recordItem(store.runId, store.connectorId, 'fetch', `line-${line.sha256.slice(0, 16)}`, 'failed', { reason });
-    return;
+    return { connectorId: store.connectorId, stage: 'fetch', key: `line-${line.sha256.slice(0, 16)}`, outcome: 'failed', details: { reason } };
   }
   const stored = await storeRawItem(store, line);
   if (stored.outcome === 'quarantined') {
     result.quarantined++;
     log(`${store.connectorId}: kept an unusable item in quarantine (${stored.path}): ${stored.reason}`);
-    await deps.runStatus.recordItem(store.runId, store.connectorId, 'fetch', stored.key, 'failed', { reason: stored.reason });
-  } else {
-    result[stored.outcome]++;
-    await deps.runStatus.recordItem(store.runId, store.connectorId, 'fetch', stored.key, stored.outcome, { path: stored.path });
+    return { connectorId: store.connectorId, stage: 'fetch', key: stored.key, outcome: 'failed', details: { reason: stored.reason } };
   }
+  result[stored.outcome]++;
+  return { connectorId: store.connectorId, stage: 'fetch', key: stored.key, outcome: stored.outcome, details: { path: stored.path } };
 }
 
 /** The archiver client of an http-api connector, with the app's time and size bounds. */

@@ -17,6 +17,12 @@ export class GraphCache {
   private readonly folders = new Map<string, { folderId: string; until: number }>();
   /** The table's answers kept in memory too (for a minute at most): no table read per participant per item. */
   private readonly mailboxes = new Map<string, { result: MailboxCheck; until: number }>();
+  /**
+   * Look-ups under way, by key: the first copies of a busy day go to the same few mailboxes at once,
+   * and each asking Graph on its own made a stampede (49 folder look-ups and 8 ErrorFolderExists
+   * for 33 folders). Later callers share the first one's answer.
+   */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly table: TableClient,
@@ -24,10 +30,23 @@ export class GraphCache {
     private readonly folderRecheckMs = FOLDER_RECHECK_MS,
   ) {}
 
+  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    let pending = this.inFlight.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = work().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
   async mailbox(address: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
     const pk = address.toLowerCase();
     const remembered = this.mailboxes.get(pk);
     if (remembered && remembered.until > Date.now()) return remembered.result;
+    return this.once(`mailbox/${pk}`, () => this.lookUpMailbox(pk, check));
+  }
+
+  private async lookUpMailbox(pk: string, check: () => Promise<MailboxCheck>): Promise<MailboxCheck> {
     const ttlOf = (r: MailboxCheck) => this.ttlMinutes * 60_000 * (r.status === 'mailbox' ? 1 : 0.1);
     const remember = (result: MailboxCheck, checkedAt: number) => {
       this.mailboxes.set(pk, { result, until: Math.min(checkedAt + ttlOf(result), Date.now() + 60_000) });
@@ -52,6 +71,10 @@ export class GraphCache {
     const key = `${userId}/${rk}`;
     const cached = this.folders.get(key);
     if (cached && cached.until > Date.now()) return cached.folderId;
+    return this.once(`folder/${key}`, () => this.lookUpFolder(userId, displayName, rk, key, ensure));
+  }
+
+  private async lookUpFolder(userId: string, displayName: string, rk: string, key: string, ensure: () => Promise<string>): Promise<string> {
     const e = await findEntity<{ folderId: string; checkedAt?: string }>(this.table, userId, rk);
     const checkedAt = e?.checkedAt ? Date.parse(e.checkedAt) : 0;
     if (e && Date.now() - checkedAt < this.folderRecheckMs) {

@@ -14,6 +14,7 @@
  * while the others succeed. A long Retry-After re-queues the job with that delay.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { buffer } from 'node:stream/consumers';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config/config';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -134,7 +135,7 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   if (!connector) throw new Error(`import job for connector "${job.connectorId}", which is not configured`);
 
   // The converted message is all the importer reads: it names the participants and the item's time.
-  const eml = await deps.storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath).downloadToBuffer();
+  const eml = job.eml !== undefined ? Buffer.from(job.eml, 'base64') : await readEml(deps.storage, job.emlPath);
   const message = await readItemMessage(eml);
   const item = itemOfMessage(message);
   const resolution = await resolveMailboxes(item.participants, item.at, connector, {
@@ -185,10 +186,12 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
       permanent,
     });
   });
-  for (const c of copies) {
-    await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', `${job.itemId}@${c.upn}`, c.outcome);
-    if (c.outcome !== 'duplicate') countBytesImported(job.connectorId, eml.length);
-  }
+  // The item's copies in one entity-group transaction (they share the run's partition).
+  await deps.runStatus.recordItems(
+    job.runId,
+    copies.map((c) => ({ connectorId: job.connectorId, stage: 'import' as const, key: `${job.itemId}@${c.upn}`, outcome: c.outcome })),
+  );
+  for (const c of copies) if (c.outcome !== 'duplicate') countBytesImported(job.connectorId, eml.length);
   if (copies.length === 0 && waiting.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
   // Copies that cannot succeed by retrying are dead-lettered now, whatever else happens to the item.
@@ -224,11 +227,18 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     for (const f of transient) copies.push(await deadLetterCopy(job, { ...f, reason: `import-failed: ${f.reason}; ${since}` }, deps));
   }
   if (permanent.length > 0 || transient.length > 0) return { status: 'partial', copies, unmapped };
-  if (await deps.unmapped.remove(job.connectorId, job.itemId)) {
+  // Only a re-driven unmapped item can be on the unmapped list (a delete per import would nearly always 404).
+  if (job.fromUnmapped && (await deps.unmapped.remove(job.connectorId, job.itemId))) {
     // Re-driven after a mapping fix: the run no longer counts it as unmapped.
     await deps.runStatus.recordItem(job.runId, job.connectorId, 'import', job.itemId, 'remapped');
   }
   return { status: 'imported', copies, unmapped };
+}
+
+/** download() rather than downloadToBuffer(), which asks for the blob's properties first: one request, not two. */
+async function readEml(storage: StorageClients, emlPath: string): Promise<Buffer> {
+  const download = await storage.blob.getContainerClient(containers.mime).getBlobClient(emlPath).download();
+  return buffer(download.readableStreamBody!);
 }
 
 async function recordUnmapped(
@@ -291,12 +301,14 @@ async function importCopy(c: Copy): Promise<CopyOutcome> {
   const { ledger } = c.deps;
   const holder = randomUUID();
 
-  let entry = await ledger.get(...c.ids);
-  if (entry?.state === 'complete') return 'duplicate';
-  if (c.plan.refused) throw new PermanentCopyError('strategy-refused', c.plan.refused);
+  if (c.plan.refused) {
+    if ((await ledger.get(...c.ids))?.state === 'complete') return 'duplicate';
+    throw new PermanentCopyError('strategy-refused', c.plan.refused);
+  }
 
-  // Claim the copy before anything is created; only a left-over claim makes us look in the mailbox.
-  entry ??= await ledger.claim(...c.ids, holder);
+  // Claim the copy before anything is created (a conditional insert: the first delivery's claim
+  // costs one request); only a left-over claim makes us look in the mailbox.
+  let entry = await ledger.claim(...c.ids, holder);
   if (entry.state === 'complete') return 'duplicate';
   let lookFirst = false;
   if (entry.holder !== holder) {
@@ -350,7 +362,9 @@ async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promi
       messageId = await lookup();
       if (!messageId) throw err;
     }
-    entry = await deps.ledger.update(...c.ids, entry, { state: 'created', messageId, folderId });
+    // Recorded only when attachments follow; with none, "complete" comes next (a crash in between
+    // leaves the claim, and whoever takes it over looks in the mailbox first).
+    if (plan.built && plan.built.deferred.length > 0) entry = await deps.ledger.update(...c.ids, entry, { state: 'created', messageId, folderId });
   }
 
   const built = plan.built;

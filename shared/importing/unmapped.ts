@@ -5,7 +5,7 @@
  */
 import { odata, type TableClient } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
-import type { ImportJob } from '../jobs/import-job';
+import { withoutInlineEml, type ImportJob } from '../jobs/import-job';
 import { deleteEntityIfExists } from '../storage/tables';
 
 export interface UnmappedItem {
@@ -23,7 +23,7 @@ export class UnmappedStore {
       {
         partitionKey: job.connectorId,
         rowKey: percentEncode(job.itemId),
-        job: JSON.stringify(job),
+        job: JSON.stringify(withoutInlineEml(job)),
         numbers: numbers.join(', '),
         reasons: JSON.stringify(reasons).slice(0, 30_000),
         at: new Date().toISOString(),

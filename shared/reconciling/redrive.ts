@@ -35,7 +35,7 @@ export interface RedriveResult {
 /** Queues every unmapped item of a connector for import again; returns how many. */
 export async function redriveUnmapped(connectorId: string, unmapped: UnmappedStore, send: (job: ImportJob) => Promise<void>): Promise<number> {
   const items = await unmapped.list(connectorId);
-  for (const item of items) await send({ ...item.job, attempt: 0 });
+  for (const item of items) await send({ ...item.job, attempt: 0, fromUnmapped: true });
   return items.length;
 }
 

@@ -67,11 +67,10 @@ export const tables = {
 
 /**
  * Names used only by the local dev host to emulate what the Functions host keeps in the storage
- * account (blob receipts, the internal blob-trigger queue and its poison queue).
+ * account (blob receipts and the blob trigger's poison queue).
  */
 export const devHost = {
   blobReceipts: 'devhostblobreceipts',
-  blobTriggerQueue: 'devhost-blobtrigger',
   /** Same name as the Functions host's blob-trigger poison queue. */
   blobTriggerPoison: 'webjobs-blobtrigger-poison',
 } as const;

@@ -10,7 +10,7 @@ export async function ensureStorageLayout(clients: StorageClients, options: { de
   const queues = [...allQueues];
   const tables = [...allTables];
   if (options.devHost) {
-    queues.push(devHost.blobTriggerQueue, devHost.blobTriggerPoison);
+    queues.push(devHost.blobTriggerPoison);
     tables.push(devHost.blobReceipts);
   }
   await Promise.all([

@@ -11,7 +11,12 @@ export interface SimContext {
   options: GraphSimOptions;
   throttle: MailboxThrottle;
   baseUrl: string;
-  changed(): void;
+  /**
+   * A mailbox changed: these messages were created, changed or removed (none named: its folders
+   * changed). With a dump folder, the change is on disk before the request is answered, as Exchange
+   * keeps what it acknowledged: a killed local stack loses nothing it reported done.
+   */
+  changed(userId: string, messageIds?: readonly string[]): void;
 }
 
 export interface SimRequest {

@@ -84,8 +84,7 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
   const users = input.users ?? seededDirectory();
   const nameOf = (id: string) => users.find((u) => u.id === id)?.userPrincipalName ?? id;
   const dump = () => {
-    if (!options.dumpDir || !stateDir) return;
-    store.save(stateDir);
+    if (!options.dumpDir) return;
     store.dump(join(options.dumpDir, 'mailboxes'), nameOf);
   };
   const ctx: SimContext = {
@@ -96,9 +95,11 @@ export async function startGraphSimulator(input: GraphSimOptionsInput & { port?:
     },
     throttle,
     baseUrl: '',
-    changed() {
-      if (!options.dumpDir) return;
-      // Batched: a busy import writes the files about once a second, not per message.
+    changed(userId, messageIds) {
+      if (!options.dumpDir || !stateDir) return;
+      store.persist(stateDir, userId, messageIds);
+      store.viewChanged(userId, messageIds);
+      // The files for people to read are batched: written about once a second, only what changed.
       dumpTimer ??= setTimeout(() => {
         dumpTimer = undefined;
         dump();

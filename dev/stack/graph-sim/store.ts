@@ -1,8 +1,9 @@
 /**
  * What landed in the simulated mailboxes: folders, messages, attachments and upload sessions.
- * In memory, with a JSON dump to a folder (one file per message) so a person can look.
+ * In memory; with a dump folder, each change is also kept on disk (persist) and the mailboxes are
+ * written out as one JSON file per message so a person can look (dump).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -106,71 +107,123 @@ export class SimStore {
     return m;
   }
 
-  /** Saves everything under dir (state.json plus one file per attachment) so a restarted simulator has it back. */
-  save(dir: string): void {
+  /**
+   * Writes a mailbox's changes under dir at once: its folders, and one file per named message (or
+   * every message when none is named), removing the files of messages that are gone. One message
+   * at a time, so the cost of a change does not grow with the mailbox (rewriting one state file per
+   * change took seconds at 5,000 messages).
+   */
+  persist(dir: string, userId: string, messageIds?: readonly string[]): void {
+    const mb = this.mailboxes.get(userId);
+    if (!mb) return;
+    const userDir = join(dir, 'mailboxes', encodeURIComponent(userId));
+    const messagesDir = join(userDir, 'messages');
+    mkdirSync(messagesDir, { recursive: true });
     mkdirSync(join(dir, 'attachments'), { recursive: true });
-    const mailboxes = [...this.mailboxes.entries()].map(([userId, mb]) => ({
-      userId,
-      folders: [...mb.folders.values()],
-      messages: [...mb.messages.values()].map((m) => ({ ...m, attachments: m.attachments.map(({ content: _c, ...a }) => a) })),
-    }));
-    for (const mb of this.mailboxes.values()) {
-      for (const m of mb.messages.values()) {
-        for (const a of m.attachments) {
-          const file = join(dir, 'attachments', a.id);
-          if (!existsSync(file)) writeFileSync(file, a.content);
-        }
+    writeAtomic(join(userDir, 'folders.json'), JSON.stringify([...mb.folders.values()]));
+    const ids = messageIds ?? [...new Set([...mb.messages.keys(), ...readdirSync(messagesDir).map((f) => decodeURIComponent(f.replace(/\.json$/, '')))])];
+    for (const id of ids) {
+      const file = join(messagesDir, `${encodeURIComponent(id)}.json`);
+      const m = mb.messages.get(id);
+      if (!m) {
+        rmSync(file, { force: true });
+        continue;
       }
+      for (const a of m.attachments) {
+        const content = join(dir, 'attachments', a.id);
+        if (!existsSync(content)) writeAtomic(content, a.content);
+      }
+      writeAtomic(file, JSON.stringify({ ...m, attachments: m.attachments.map(({ content: _c, ...a }) => a) }));
     }
-    writeFileSync(join(dir, 'state.json.tmp'), JSON.stringify({ mailboxes }));
-    renameSync(join(dir, 'state.json.tmp'), join(dir, 'state.json'));
   }
 
+  /** What persist() wrote (and a state.json of older versions), so a restarted simulator has its mailboxes back. */
   static load(dir: string): SimStore {
     const store = new SimStore();
-    const file = join(dir, 'state.json');
-    if (!existsSync(file)) return store;
-    const state = JSON.parse(readFileSync(file, 'utf8')) as {
-      mailboxes: {
-        userId: string;
-        folders: StoredFolder[];
-        messages: (Omit<StoredMessage, 'attachments'> & { attachments: Omit<StoredAttachment, 'content'>[] })[];
-      }[];
-    };
-    for (const mb of state.mailboxes) {
-      store.mailboxes.set(mb.userId, {
-        folders: new Map(mb.folders.map((f) => [f.id, f])),
-        messages: new Map(
-          mb.messages.map((m) => [
-            m.id,
-            {
-              ...m,
-              internetMessageHeaders: m.internetMessageHeaders ?? [],
-              attachments: m.attachments.map((a) => ({ ...a, content: readFileSync(join(dir, 'attachments', a.id)) })),
-            },
-          ]),
-        ),
-      });
+    const attachment = (a: Omit<StoredAttachment, 'content'>): StoredAttachment => ({ ...a, content: readFileSync(join(dir, 'attachments', a.id)) });
+    const message = (m: Omit<StoredMessage, 'attachments'> & { attachments: Omit<StoredAttachment, 'content'>[] }): StoredMessage => ({
+      ...m,
+      internetMessageHeaders: m.internetMessageHeaders ?? [],
+      attachments: m.attachments.map(attachment),
+    });
+    const legacy = join(dir, 'state.json');
+    if (existsSync(legacy)) {
+      // One file for everything, as earlier versions kept it: rewritten once in today's layout.
+      const state = JSON.parse(readFileSync(legacy, 'utf8')) as {
+        mailboxes: { userId: string; folders: StoredFolder[]; messages: Parameters<typeof message>[0][] }[];
+      };
+      for (const mb of state.mailboxes) {
+        store.mailboxes.set(mb.userId, { folders: new Map(mb.folders.map((f) => [f.id, f])), messages: new Map(mb.messages.map((m) => [m.id, message(m)])) });
+        store.persist(dir, mb.userId);
+      }
+      rmSync(legacy);
+      return store;
+    }
+    const mailboxesDir = join(dir, 'mailboxes');
+    if (!existsSync(mailboxesDir)) return store;
+    for (const entry of readdirSync(mailboxesDir)) {
+      const userDir = join(mailboxesDir, entry);
+      const folders = JSON.parse(readFileSync(join(userDir, 'folders.json'), 'utf8')) as StoredFolder[];
+      const messages = readdirSync(join(userDir, 'messages')).map((f) =>
+        message(JSON.parse(readFileSync(join(userDir, 'messages', f), 'utf8')) as Parameters<typeof message>[0]),
+      );
+      store.mailboxes.set(decodeURIComponent(entry), { folders: new Map(folders.map((f) => [f.id, f])), messages: new Map(messages.map((m) => [m.id, m])) });
     }
     return store;
   }
 
-  /** Writes every mailbox under dir/<user>/<folder>/<message>.json (attachments as metadata and SHA-256 only). */
+  /** The view file written for each message (dump), and what changed since the last dump. */
+  private readonly viewFiles = new Map<string, string>();
+  private readonly viewChanges = new Map<string, Set<string> | 'all'>();
+  private viewWritten = false;
+
+  /** Notes a change for the next dump (no message named: the mailbox's folders changed, all its files are redone). */
+  viewChanged(userId: string, messageIds?: readonly string[]): void {
+    const pending = this.viewChanges.get(userId);
+    if (pending === 'all') return;
+    if (!messageIds) return void this.viewChanges.set(userId, 'all');
+    const ids = pending ?? new Set<string>();
+    for (const id of messageIds) ids.add(id);
+    this.viewChanges.set(userId, ids);
+  }
+
+  /**
+   * Writes the mailboxes under dir/<user>/<folder>/<message>.json (attachments as metadata and
+   * SHA-256 only): everything the first time, then only what changed since.
+   */
   dump(dir: string, nameOf: (userId: string) => string): void {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [userId, mb] of this.mailboxes) {
-      for (const folder of mb.folders.values()) {
-        const messages = [...mb.messages.values()].filter((m) => m.folderId === folder.id);
-        if (messages.length === 0) continue;
-        const folderDir = join(dir, safe(nameOf(userId)), safe(folder.displayName));
-        mkdirSync(folderDir, { recursive: true });
-        for (const m of messages) {
-          const { attachments, ...rest } = m;
-          const view = { ...rest, attachments: attachments.map(({ content, ...a }) => ({ ...a, sha256: sha256(content) })) };
-          writeFileSync(join(folderDir, `${m.receivedDateTime.replace(/[:.]/g, '-')}-${m.id.slice(-8)}.json`), `${JSON.stringify(view, null, 2)}\n`);
-        }
+    const changes: [string, Set<string> | 'all'][] = this.viewWritten ? [...this.viewChanges] : [...this.mailboxes.keys()].map((u) => [u, 'all']);
+    if (!this.viewWritten) rmSync(dir, { recursive: true, force: true });
+    this.viewWritten = true;
+    this.viewChanges.clear();
+    for (const [userId, changed] of changes) {
+      const mb = this.mailboxes.get(userId);
+      if (!mb) continue;
+      if (changed === 'all') {
+        rmSync(join(dir, safe(nameOf(userId))), { recursive: true, force: true });
+        for (const m of mb.messages.values()) this.writeView(dir, nameOf(userId), mb, m);
+        continue;
+      }
+      for (const id of changed) {
+        const previous = this.viewFiles.get(id);
+        if (previous) rmSync(previous, { force: true });
+        this.viewFiles.delete(id);
+        const m = mb.messages.get(id);
+        if (m) this.writeView(dir, nameOf(userId), mb, m);
       }
     }
+  }
+
+  private writeView(dir: string, user: string, mb: MailboxStore, m: StoredMessage): void {
+    const folder = mb.folders.get(m.folderId);
+    if (!folder) return;
+    const folderDir = join(dir, safe(user), safe(folder.displayName));
+    mkdirSync(folderDir, { recursive: true });
+    const { attachments, ...rest } = m;
+    const view = { ...rest, attachments: attachments.map(({ content, ...a }) => ({ ...a, sha256: sha256(content) })) };
+    const file = join(folderDir, `${m.receivedDateTime.replace(/[:.]/g, '-')}-${m.id.slice(-8)}.json`);
+    writeFileSync(file, `${JSON.stringify(view, null, 2)}\n`);
+    this.viewFiles.set(m.id, file);
   }
 }
 
@@ -194,4 +247,10 @@ function safe(name: string): string {
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** Written whole or not at all: a simulator killed mid-write leaves the previous file. */
+function writeAtomic(file: string, content: string | Buffer): void {
+  writeFileSync(`${file}.tmp`, content);
+  renameSync(`${file}.tmp`, file);
 }

@@ -17,7 +17,9 @@ import { readHostConfig, type HostConfig } from './host-config';
 import { Invoker, type LogSink, type InvocationEnd } from './invoker';
 import { QueueListener } from './queue-listener';
 import { TimerListener, resolveSettingTokens } from './timer-listener';
-import { BlobReceipts, BlobScanner, parseBlobPath, type BlobWorkItem } from './blob-listener';
+import { BlobReceipts, BlobTrigger, normalizeEtag, parseBlobPath, type BlobPath, type BlobWorkItem } from './blob-listener';
+import { blobWrites } from './blob-writes';
+import { asShare } from '../storage-accounting';
 import { sleep } from './sleep';
 import { HttpListener } from './http-listener';
 import { describePoison } from '../poison-subject';
@@ -31,6 +33,9 @@ export interface PoisonEvent {
   reason: string;
 }
 
+/** Set to "true" in the dev host's environment: every blob event is delivered twice at once (DevHostOptions.duplicateBlobEvents). */
+export const DUPLICATE_BLOB_EVENTS = 'DEV_HOST_DUPLICATE_BLOB_EVENTS';
+
 export interface DevHostOptions {
   /** Folder holding host.json and package.json (the app root). */
   appRoot: string;
@@ -40,7 +45,10 @@ export interface DevHostOptions {
   log: LogSink;
   /** Overrides host.json values (tests use short intervals). */
   hostConfig?: Partial<HostConfig['queues']>;
+  /** The blob triggers' fallback scan (for blobs written by other processes); default 10 s. */
   blobScanIntervalMs?: number;
+  /** Deliver every blob notification twice at once (the fault suite's duplicate deliveries); default: DUPLICATE_BLOB_EVENTS. */
+  duplicateBlobEvents?: boolean;
   processingLeaseMs?: number;
   /** Serve HTTP-triggered functions on 127.0.0.1 at this port (0: any free port); not served when absent. */
   httpPort?: number;
@@ -78,10 +86,12 @@ export class DevHost extends EventEmitter {
   private readonly env: Env;
   private readonly hostConfig: HostConfig;
   private readonly queueListeners: QueueListener[] = [];
-  private readonly blobScanners: BlobScanner[] = [];
+  private readonly blobTriggers: BlobTrigger[] = [];
+  /** Each blob trigger's account endpoint: a write notifies the triggers of its account. */
+  private readonly blobEndpoints = new Map<BlobTrigger, string>();
+  private unsubscribeWrites?: () => void;
   private readonly timers = new Map<string, TimerListener>();
   private readonly storageByConnection = new Map<string, StorageClients>();
-  private readonly blobPaths = new Map<string, ReturnType<typeof parseBlobPath>>();
   private readonly functions: RegisteredFunction[];
   private started = false;
   private http?: HttpListener;
@@ -138,7 +148,14 @@ export class DevHost extends EventEmitter {
       this.httpUrl = await this.http.start(this.options.httpPort);
     }
     for (const l of this.queueListeners) l.start();
-    for (const s of this.blobScanners) s.start();
+    // Receipts first: a notification must not be taken for new and then overwritten by an older receipt.
+    // A write between the two is found by the trigger's first scan, which starts with it.
+    await Promise.all(this.blobTriggers.map((t) => t.start()));
+    if (this.blobTriggers.length > 0) {
+      this.unsubscribeWrites = blobWrites((write) => {
+        for (const t of this.blobTriggers) if (write.endpoint === this.blobEndpoints.get(t)) t.notify(write.container, write.blobName, write.etag);
+      });
+    }
     for (const t of this.timers.values()) t.start();
   }
 
@@ -167,17 +184,25 @@ export class DevHost extends EventEmitter {
   }
 
   async isIdle(): Promise<boolean> {
-    if (this.invoker.active > 0 || this.queueListeners.some((l) => l.running > 0)) return false;
-    const lastEnd = this.invoker.lastInvocationEnd;
-    if (this.blobScanners.some((s) => s.lastQuietScan === 0 || s.lastQuietScan <= lastEnd)) return false;
+    const busy = () => this.invoker.active > 0 || this.queueListeners.some((l) => l.running > 0) || this.blobTriggers.some((t) => t.busy > 0);
+    if (busy()) return false;
     const pending = await Promise.all(this.queueListeners.map((l) => l.pending()));
-    return pending.every((n) => n === 0);
+    if (pending.some((n) => n > 0)) return false;
+    // Writes from other processes are only found by a scan: one since the last invocation must have found nothing.
+    const lastEnd = this.invoker.lastInvocationEnd;
+    const stale = this.blobTriggers.filter((t) => t.lastQuietScan === 0 || t.lastQuietScan <= lastEnd);
+    if (stale.length > 0) {
+      const found = await Promise.all(stale.map((t) => t.scanOnce()));
+      if (found.some((n) => n > 0)) return false;
+    }
+    return !busy() && this.blobTriggers.every((t) => t.lastQuietScan > lastEnd);
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers.values()) t.stop();
     await this.http?.stop();
-    await Promise.all([...this.blobScanners.map((s) => s.stop()), ...this.queueListeners.map((l) => l.stop())]);
+    this.unsubscribeWrites?.();
+    await Promise.all([...this.blobTriggers.map((t) => t.stop()), ...this.queueListeners.map((l) => l.stop())]);
     await runHooks('appTerminate', { hookData: {}, appHookData: {} });
   }
 
@@ -224,64 +249,54 @@ export class DevHost extends EventEmitter {
 
   private addBlobTrigger(fn: RegisteredFunction): void {
     const path = parseBlobPath(resolveSettingTokens(String(fn.trigger.path), this.env));
-    this.blobPaths.set(fn.name, path);
     const storage = this.storageFor(fn.trigger.connection);
     const receipts = new BlobReceipts(storage.table(devHostNames.blobReceipts));
-    const workQueue = storage.queue.getQueueClient(devHostNames.blobTriggerQueue);
     const container = storage.blob.getContainerClient(path.container);
-    this.blobScanners.push(
-      new BlobScanner({
-        functionName: fn.name,
-        path,
-        container,
-        workQueue,
-        receipts,
-        scanIntervalMs: this.options.blobScanIntervalMs ?? 1000,
-        maxScanIntervalMs: Math.max(this.options.blobScanIntervalMs ?? 1000, this.hostConfig.queues.maxPollingIntervalMs),
-        onError: (error) => this.options.log('warning', fn.name, `blob scan of ${path.container}: ${error.message}`),
-      }),
-    );
-    // One internal queue serves every blob-triggered function; each message names its function.
-    if (this.queueListeners.some((l) => l.queueName === devHostNames.blobTriggerQueue)) return;
-    this.queueListeners.push(
-      new QueueListener({
-        queue: workQueue,
-        poisonQueue: storage.queue.getQueueClient(devHostNames.blobTriggerPoison),
-        config: { ...this.hostConfig.queues, messageEncoding: 'base64' },
-        processingLeaseMs: this.options.processingLeaseMs,
-        handle: (body) => this.handleBlobWork(body as BlobWorkItem, receipts),
-        onPoison: async (meta, error) => {
-          const item = JSON.parse(meta.queueTrigger) as BlobWorkItem;
-          await receipts.set(item, 'poisoned');
-          const connectorId = item.blobName.split('/')[0];
-          this.poisoned({
-            functionName: item.functionName,
-            queue: devHostNames.blobTriggerPoison,
-            subject: `connector ${connectorId}, blob ${item.container}/${item.blobName}`,
-            connectorId,
-            reason: error.message,
-          });
-        },
-        onError: (error) => this.options.log('warning', 'blob-trigger', error.message),
-      }),
-    );
+    const queues = this.hostConfig.queues;
+    const scanMs = this.options.blobScanIntervalMs ?? 10_000;
+    const trigger = new BlobTrigger({
+      functionName: fn.name,
+      path,
+      container,
+      receipts,
+      poisonQueue: storage.queue.getQueueClient(devHostNames.blobTriggerPoison),
+      concurrency: queues.batchSize + queues.newBatchThreshold,
+      maxAttempts: queues.maxDequeueCount,
+      retryDelayMs: queues.visibilityTimeoutMs,
+      scanIntervalMs: scanMs,
+      maxScanIntervalMs: Math.max(scanMs, queues.maxPollingIntervalMs),
+      duplicateEvents: this.options.duplicateBlobEvents ?? this.env[DUPLICATE_BLOB_EVENTS] === 'true',
+      invoke: (item) => this.handleBlobWork(fn, path, item),
+      onPoison: (item, error) => {
+        const connectorId = item.blobName.split('/')[0];
+        this.poisoned({
+          functionName: item.functionName,
+          queue: devHostNames.blobTriggerPoison,
+          subject: `connector ${connectorId}, blob ${item.container}/${item.blobName}`,
+          connectorId,
+          reason: error.message,
+        });
+      },
+      onError: (error) => this.options.log('warning', fn.name, `blob trigger on ${path.container}: ${error.message}`),
+    });
+    this.blobTriggers.push(trigger);
+    this.blobEndpoints.set(trigger, storage.blob.url);
   }
 
-  private async handleBlobWork(item: BlobWorkItem, receipts: BlobReceipts): Promise<void> {
-    const fn = this.functions.find((f) => f.name === item.functionName);
-    if (!fn) throw new Error(`blob work item names unknown function "${item.functionName}"`);
-    const receipt = await receipts.get(item.functionName, item.container, item.blobName);
-    if (receipt?.status === 'done' && receipt.etag_ === item.etag) return;
-    const path = this.blobPaths.get(fn.name)!;
+  /** Reads the blob as the host does for the trigger (host work, not the app's), then invokes the function. */
+  private async handleBlobWork(fn: RegisteredFunction, path: BlobPath, item: BlobWorkItem): Promise<void> {
     const blob = this.storageFor(fn.trigger.connection).blob.getContainerClient(item.container).getBlobClient(item.blobName);
     // One request: the download answers with the ETag and metadata as well as the content.
-    const properties = await blob.download();
-    if (normalizeEtag(properties.etag) !== normalizeEtag(item.etag)) {
-      // Changed since it was queued: the scanner queues the new version; this one is superseded.
-      properties.readableStreamBody?.resume();
-      return;
-    }
-    const content = await buffer(properties.readableStreamBody!);
+    const { properties, content } = await asShare('host', async () => {
+      const properties = await blob.download();
+      if (normalizeEtag(properties.etag) !== normalizeEtag(item.etag)) {
+        // Changed since it was notified: the newer version has its own notification; this one is superseded.
+        properties.readableStreamBody?.resume();
+        return { properties, content: undefined };
+      }
+      return { properties, content: await buffer(properties.readableStreamBody!) };
+    });
+    if (!content) return;
     await this.invoker.invoke(fn, content, {
       ...path.match(item.blobName),
       blobTrigger: `${item.container}/${item.blobName}`,
@@ -289,16 +304,10 @@ export class DevHost extends EventEmitter {
       properties: { etag: properties.etag, length: properties.contentLength, contentType: properties.contentType, lastModified: properties.lastModified },
       metadata: properties.metadata ?? {},
     });
-    await receipts.set(item, 'done');
   }
 
   private poisoned(event: PoisonEvent): void {
     this.options.log('error', event.functionName, `message moved to ${event.queue}: ${event.subject}: ${event.reason}`);
     this.emit('poison', event);
   }
-}
-
-/** The List Blobs and Get Blob Properties answers quote ETags differently. */
-function normalizeEtag(etag: string | undefined): string {
-  return (etag ?? '').replace(/^"|"$/g, '');
 }

@@ -129,4 +129,30 @@ describe('dev host', () => {
       await host.stop();
     }
   });
+
+  it('fires for a blob written in its own process at once, as an Event Grid notification would, not at the next scan', async () => {
+    const container = ts.storage.blob.getContainerClient('test-blobs');
+    const host = new DevHost(registered, { appRoot, env, functions: ['blobSeen'], log: () => undefined, blobScanIntervalMs: 600_000 });
+    await host.start();
+    try {
+      await host.waitForIdle({ timeoutMs: 15_000 });
+      const before = calls.blob.length;
+      const started = Date.now();
+      // Put Blob and a staged-then-committed blob (Put Block List) are both creations; a staged block alone is not.
+      await container.getBlockBlobClient('n/put.txt').upload('put', 3);
+      await container.getBlockBlobClient('n/blocks.txt').uploadData(Buffer.alloc(300_000, 1), { blockSize: 100_000, maxSingleShotSize: 0 });
+      await container.getBlockBlobClient('n/staged-only.txt').stageBlock(Buffer.from('0001').toString('base64'), 'x', 1);
+      await waitUntil('both writes fired', () => calls.blob.slice(before).length >= 2, 10_000);
+      assert.ok(Date.now() - started < 10_000);
+      assert.deepEqual(
+        calls.blob
+          .slice(before)
+          .map((b) => b.name)
+          .sort(),
+        ['n/blocks.txt', 'n/put.txt'],
+      );
+    } finally {
+      await host.stop();
+    }
+  });
 });

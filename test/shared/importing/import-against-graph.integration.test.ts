@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { fixtureItems, patternBytes, withAttachments, type FixtureItem } from '../../fixtures/items';
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
-import { importItem } from '../../../shared/importing/import-item';
+import { importItem, type ImportResult } from '../../../shared/importing/import-item';
 import { GraphCache } from '../../../shared/importing/graph-cache';
 import { CLAIM_LEASE_MS } from '../../../shared/importing/ledger';
 import {
@@ -241,6 +241,37 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
     }
     assert.equal(createRequests(f) - creates, 1, 'one create request for one copy');
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1);
+  });
+
+  it('the first copies of many items to one mailbox, all at once, share one mailbox look-up and one folder look-up', async () => {
+    // A cache with no rows yet, as on the first day: every copy misses it at the same moment.
+    const table = f.services.storage.table('graphcachestampede');
+    await table.createTable();
+    const cache = new GraphCache(table, 60);
+    // Routes by their readable form ("GET /users/{}/mailFolders"), as npm run bench prints them.
+    const requestsTo = (wanted: (route: string) => boolean) =>
+      Object.entries(f.graph.requests.byRoute)
+        .filter(([k]) => wanted(k.replaceAll('([^/]+)', '{}').replaceAll('\\/', '/').replace(/[\^$]/g, '')))
+        .reduce((total, [, count]) => total + count, 0);
+    const folderRequests = () => requestsTo((r) => r.includes('/mailFolders') && !r.endsWith('/messages'));
+    const userRequests = () => requestsTo((r) => r === 'GET /users');
+    const items = Array.from({ length: 8 }, () => item('sms'));
+    const jobs: ImportJob[] = [];
+    for (const i of items) jobs.push(await convertFixture(f, i));
+    const [folders, users] = [folderRequests(), userRequests()];
+    f.graph.setOptions({ latencyMs: 30 });
+    let results: ImportResult[];
+    try {
+      results = await Promise.all(jobs.map((job) => importItem(job, { ...f.services, graphCache: cache }, { dequeueCount: 1 })));
+    } finally {
+      f.graph.setOptions({ latencyMs: 0 });
+    }
+    assert.deepEqual(new Set(results.map((r) => r.status)), new Set(['imported']));
+    // Per mailbox: the mailbox check's folder read, one folder look-up and a create when it is missing; per address, one user look-up.
+    const mailboxes = new Set(results.flatMap((r) => r.copies.map((c) => c.upn))).size;
+    assert.ok(mailboxes > 0);
+    assert.ok(folderRequests() - folders <= 3 * mailboxes, `${folderRequests() - folders} folder requests for ${mailboxes} mailboxes`);
+    assert.ok(userRequests() - users <= mailboxes + 1, `${userRequests() - users} user look-ups for ${mailboxes} mailboxes`);
   });
 
   it('a claim left by a crashed instance is waited for while its lease runs, then taken over with a look-up: no duplicate', async () => {

@@ -162,7 +162,8 @@ describe('importer (Azurite + Graph simulator)', () => {
     let crashes = 0;
     const crashing = Object.create(ledger) as ImportLedger;
     crashing.update = async (...args: Parameters<ImportLedger['update']>) => {
-      if (args[4].state === 'created' && crashes++ === 0) throw new Error('process killed after the create');
+      // The first ledger write after the create: "created" when attachments follow, else "complete".
+      if (args[4].state !== 'claimed' && crashes++ === 0) throw new Error('process killed after the create');
       return ledger.update(...args);
     };
     await assert.rejects(importItem(job, { ...f.services, ledger: crashing }, { dequeueCount: 1 }), /process killed/);

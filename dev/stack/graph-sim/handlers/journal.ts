@@ -39,7 +39,7 @@ export async function deliver(ctx: SimContext, userId: string, mime: Buffer): Pr
   m.mime = mime.toString('base64');
   m.seq = nextSeq(mb);
   mb.messages.set(m.id, m);
-  ctx.changed();
+  ctx.changed(userId, [m.id]);
   return m;
 }
 
@@ -135,6 +135,6 @@ export function moveMessage(ctx: SimContext, r: SimRequest, user: string, id: st
   mb.messages.delete(m.id);
   const moved: StoredMessage = { ...m, id: newId(), folderId: destination.id, seq };
   mb.messages.set(moved.id, moved);
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id, [m.id, moved.id]);
   return [201, messageView(moved)];
 }

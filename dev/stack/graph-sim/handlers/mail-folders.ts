@@ -53,7 +53,7 @@ export function createFolder(ctx: SimContext, r: SimRequest, user: string) {
   }
   const folder: StoredFolder = { id: newId('AQMk'), displayName: body.displayName, parentFolderId: root };
   mb.folders.set(folder.id, folder);
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id);
   return folderView(mb, folder);
 }
 
@@ -65,7 +65,7 @@ export function moveFolder(ctx: SimContext, r: SimRequest, user: string, folder:
   if (typeof body.destinationId !== 'string') throw badRequest('destinationId is required.', 'ErrorInvalidProperty');
   const destination = resolveFolder(mb, body.destinationId);
   f.parentFolderId = destination.id;
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id);
   return folderView(mb, f);
 }
 
@@ -76,5 +76,5 @@ export function deleteFolder(ctx: SimContext, _r: SimRequest, user: string, fold
   if (f.wellKnownName) throw new GraphHttpError(403, 'ErrorDeleteDistinguishedFolder', 'Distinguished folders cannot be deleted.');
   for (const [id, m] of mb.messages) if (m.folderId === f.id) mb.messages.delete(id);
   mb.folders.delete(f.id);
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id);
 }

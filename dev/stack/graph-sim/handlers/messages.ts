@@ -250,7 +250,7 @@ export function createInFolder(ctx: SimContext, r: SimRequest, user: string, fol
   const m = fromJson(parseJson(r), f.id, false);
   checkSizeLimit(ctx, owner, messageSize(m));
   mb.messages.set(m.id, m);
-  ctx.changed();
+  ctx.changed(owner.id, [m.id]);
   return messageView(m);
 }
 
@@ -260,7 +260,7 @@ export async function createDraft(ctx: SimContext, r: SimRequest, user: string) 
   const drafts = resolveFolder(mb, 'drafts');
   const m = isJson(r) ? fromJson(parseJson(r), drafts.id, true) : await fromMime(r.body, drafts.id, true);
   mb.messages.set(m.id, m);
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id, [m.id]);
   return messageView(m);
 }
 
@@ -273,7 +273,7 @@ export async function importMime(ctx: SimContext, r: SimRequest, user: string, f
   const m = await fromMime(r.body, f.id, false);
   checkSizeLimit(ctx, owner, messageSize(m));
   mb.messages.set(m.id, m);
-  ctx.changed();
+  ctx.changed(owner.id, [m.id]);
   return messageView(m);
 }
 
@@ -326,7 +326,7 @@ export function deleteMessage(ctx: SimContext, _r: SimRequest, user: string, id:
   const deleted = resolveFolder(mb, 'deleteditems');
   if (m.folderId === deleted.id) mb.messages.delete(m.id);
   else m.folderId = deleted.id;
-  ctx.changed();
+  ctx.changed(mailboxUser(ctx, user).id, [m.id]);
 }
 
 export function addAttachment(ctx: SimContext, r: SimRequest, user: string, id: string) {
@@ -337,7 +337,7 @@ export function addAttachment(ctx: SimContext, r: SimRequest, user: string, id: 
   const a = fileAttachment(parseJson(r));
   checkSizeLimit(ctx, owner, messageSize(m) + a.size);
   m.attachments.push(a);
-  ctx.changed();
+  ctx.changed(owner.id, [m.id]);
   return attachmentView(a);
 }
 
@@ -425,6 +425,6 @@ export function uploadChunk(ctx: SimContext, r: SimRequest, token: string): Uplo
   };
   message.attachments.push(attachment);
   ctx.store.uploads.delete(token);
-  ctx.changed();
+  ctx.changed(session.userId, [message.id]);
   return { status: 201, headers: { Location: `${ctx.baseUrl}/v1.0/users('${session.userId}')/messages('${message.id}')/attachments('${attachment.id}')` } };
 }
