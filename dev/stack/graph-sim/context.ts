@@ -12,9 +12,10 @@ export interface SimContext {
   throttle: MailboxThrottle;
   baseUrl: string;
   /**
-   * A mailbox changed: these messages were created, changed or removed (none named: its folders
-   * changed). With a dump folder, the change is on disk before the request is answered, as Exchange
-   * keeps what it acknowledged: a killed local stack loses nothing it reported done.
+   * A mailbox changed: its folders, and these messages were created, changed or removed (none
+   * named: only its folders changed). With a dump folder, the change is on disk before the request
+   * is answered, as Exchange keeps what it acknowledged: a killed local stack loses nothing it
+   * reported done.
    */
   changed(userId: string, messageIds?: readonly string[]): void;
 }

@@ -108,12 +108,11 @@ export class SimStore {
   }
 
   /**
-   * Writes a mailbox's changes under dir at once: its folders, and one file per named message (or
-   * every message when none is named), removing the files of messages that are gone. One message
-   * at a time, so the cost of a change does not grow with the mailbox (rewriting one state file per
-   * change took seconds at 5,000 messages).
+   * Writes a mailbox's changes under dir at once: its folders, and one file per named message
+   * (removed if the message is gone). One message at a time, so the cost of a change does not grow
+   * with the mailbox (rewriting one state file per change took seconds at 5,000 messages).
    */
-  persist(dir: string, userId: string, messageIds?: readonly string[]): void {
+  persist(dir: string, userId: string, messageIds: readonly string[] = []): void {
     const mb = this.mailboxes.get(userId);
     if (!mb) return;
     const userDir = join(dir, 'mailboxes', encodeURIComponent(userId));
@@ -121,8 +120,7 @@ export class SimStore {
     mkdirSync(messagesDir, { recursive: true });
     mkdirSync(join(dir, 'attachments'), { recursive: true });
     writeAtomic(join(userDir, 'folders.json'), JSON.stringify([...mb.folders.values()]));
-    const ids = messageIds ?? [...new Set([...mb.messages.keys(), ...readdirSync(messagesDir).map((f) => decodeURIComponent(f.replace(/\.json$/, '')))])];
-    for (const id of ids) {
+    for (const id of messageIds) {
       const file = join(messagesDir, `${encodeURIComponent(id)}.json`);
       const m = mb.messages.get(id);
       if (!m) {
@@ -154,7 +152,7 @@ export class SimStore {
       };
       for (const mb of state.mailboxes) {
         store.mailboxes.set(mb.userId, { folders: new Map(mb.folders.map((f) => [f.id, f])), messages: new Map(mb.messages.map((m) => [m.id, message(m)])) });
-        store.persist(dir, mb.userId);
+        store.persist(dir, mb.userId, [...mb.messages.map((m) => m.id)]);
       }
       rmSync(legacy);
       return store;

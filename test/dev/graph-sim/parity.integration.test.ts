@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGraphSimulator, type GraphSimulator } from '../../../dev/stack/graph-sim/server';
+import { SimStore } from '../../../dev/stack/graph-sim/store';
 
 interface Pair {
   name: string;
@@ -105,6 +107,39 @@ describe('Graph simulator parity with documented Graph behaviour', () => {
       assert.equal(((await throttled[0].json()) as { error: { code: string } }).error.code, 'ApplicationThrottled');
     } finally {
       sim.setOptions({ latencyMs: 0 });
+    }
+  });
+
+  it('keeps on disk what it answered: a message is in its state folder before the create returns, and is back after a restart', async () => {
+    const dumpDir = mkdtempSync(join(tmpdir(), 'graph-sim-state-'));
+    const withDump = await startGraphSimulator({ dumpDir });
+    try {
+      const user = withDump.users.find((u) => u.hasMailbox)!;
+      const auth = { Authorization: 'Bearer t', 'Content-Type': 'application/json' };
+      const folder = (await (
+        await fetch(`${withDump.url}/v1.0/users/${user.id}/mailFolders`, { method: 'POST', headers: auth, body: JSON.stringify({ displayName: 'Kept' }) })
+      ).json()) as { id: string };
+      const created = await fetch(`${withDump.url}/v1.0/users/${user.id}/mailFolders/${folder.id}/messages`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ subject: 'acknowledged', body: { contentType: 'text', content: 'kept' } }),
+      });
+      assert.equal(created.status, 201);
+      const { id } = (await created.json()) as { id: string };
+      // Read from disk at once, as a simulator killed right after its answer would leave it (no close, no timer).
+      const onDisk = SimStore.load(join(dumpDir, 'state'));
+      assert.equal(onDisk.mailboxes.get(user.id)?.messages.get(id)?.subject, 'acknowledged');
+      assert.ok([...(onDisk.mailboxes.get(user.id)?.folders.values() ?? [])].some((f) => f.displayName === 'Kept'));
+      await fetch(`${withDump.url}/v1.0/users/${user.id}/messages/${id}`, { method: 'DELETE', headers: auth });
+      const deleted = SimStore.load(join(dumpDir, 'state')).mailboxes.get(user.id)?.messages.get(id);
+      assert.equal(
+        deleted?.folderId,
+        [...onDisk.mailboxes.get(user.id)!.folders.values()].find((f) => f.wellKnownName === 'deleteditems')?.id,
+        'moved to Deleted Items on disk too',
+      );
+    } finally {
+      await withDump.close();
+      rmSync(dumpDir, { recursive: true, force: true });
     }
   });
 });

@@ -74,7 +74,8 @@ export function deleteFolder(ctx: SimContext, _r: SimRequest, user: string, fold
   const mb = ctx.store.mailbox(mailboxUser(ctx, user).id);
   const f = resolveFolder(mb, folder);
   if (f.wellKnownName) throw new GraphHttpError(403, 'ErrorDeleteDistinguishedFolder', 'Distinguished folders cannot be deleted.');
-  for (const [id, m] of mb.messages) if (m.folderId === f.id) mb.messages.delete(id);
+  const removed = [...mb.messages.values()].filter((m) => m.folderId === f.id).map((m) => m.id);
+  for (const id of removed) mb.messages.delete(id);
   mb.folders.delete(f.id);
-  ctx.changed(mailboxUser(ctx, user).id);
+  ctx.changed(mailboxUser(ctx, user).id, removed);
 }
