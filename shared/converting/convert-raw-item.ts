@@ -23,6 +23,7 @@ import type { RunStatusStore } from '../runs/run-status';
 import type { DeadLetterStore } from '../runs/dead-letters';
 import { namedReason } from '../text/named-outcome';
 import { INLINE_EML_MAX_BYTES, type ImportJob } from '../jobs/import-job';
+import type { ConvertJob } from '../jobs/convert-job';
 import { renderSkeleton } from '../mime/render';
 import { serializeMessage } from '../mime/serialize';
 import { BadRawItemError, readRawItem } from '../items/raw-item';
@@ -37,6 +38,8 @@ export interface ConvertDeps {
   runStatus: RunStatusStore;
   deadLetters: DeadLetterStore;
   importQueue: QueueClient;
+  /** Where a delivery that finds another's .eml unrecorded asks to be run again after the grace. */
+  convertQueue?: QueueClient;
   log?: (message: string) => void;
   now?: () => Date;
 }
@@ -93,7 +96,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
     status = 'already-converted';
   }
 
-  if (status === 'converted' || (await writerGaveUp(eml, { runId, connectorId, itemId }, deps))) {
+  if (status === 'converted' || (await writerGaveUp(eml, rawPath, { runId, connectorId, itemId }, deps))) {
     const job: ImportJob = { version: 1, runId, connectorId, itemId, emlPath, attempt: 0 };
     // Only the bytes this delivery wrote go along: after another delivery's write, the blob is the .eml.
     if (status === 'converted' && written && written.length <= INLINE_EML_MAX_BYTES) job.eml = written.toString('base64');
@@ -110,13 +113,27 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
 export const WRITER_GRACE_MS = 60_000;
 
 /** The .eml was written by an execution that never recorded it (it died): someone must send its job. */
-async function writerGaveUp(eml: BlobClient, ids: { runId: string; connectorId: string; itemId: string }, deps: ConvertDeps): Promise<boolean> {
+async function writerGaveUp(
+  eml: BlobClient,
+  rawPath: string,
+  ids: { runId: string; connectorId: string; itemId: string },
+  deps: ConvertDeps,
+): Promise<boolean> {
   if ((await deps.runStatus.itemOutcome(ids.runId, ids.connectorId, 'convert', ids.itemId)) === 'converted') return false;
   const { createdOn } = await eml.getProperties();
   const age = (deps.now ?? (() => new Date()))().getTime() - (createdOn?.getTime() ?? 0);
   if (age > WRITER_GRACE_MS) return true;
+  // The writer may be at work, or may have died after queueing the import and before recording it
+  // (a killed instance; its event comes back at once). Come back after the grace to find out: then
+  // the row is there, or this delivery takes the writer's place. Without it the item would read
+  // "converting" until the hourly sweep.
+  const delaySeconds = Math.ceil((WRITER_GRACE_MS - age) / 1000) + 5;
+  if (deps.convertQueue) {
+    const job: ConvertJob = { version: 1, connectorId: ids.connectorId, rawPath };
+    await sendJsonMessage(deps.convertQueue, job, { visibilityDelaySeconds: delaySeconds });
+  }
   (deps.log ?? (() => undefined))(
-    `${ids.connectorId}/${ids.itemId}: converted ${Math.round(age / 1000)} s ago by another delivery, which sends its import job`,
+    `${ids.connectorId}/${ids.itemId}: converted ${Math.round(age / 1000)} s ago by another delivery, which sends its import job; checked again in ${delaySeconds} s`,
   );
   return false;
 }

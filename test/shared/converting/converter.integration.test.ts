@@ -77,9 +77,15 @@ describe('converter (Azurite)', () => {
     const path = await store(f);
     // The .eml is there but never recorded that its import was queued.
     await blob(containers.mime, emlPathOf(path)).upload('partial', 7, { metadata: { runid: RUN } });
-    // At once, the writer may still be at work: only a delivery after the grace takes its place.
+    // At once, the writer may still be at work: only a delivery after the grace takes its place, and
+    // this one asks for that delivery (a convert job delayed past the grace), or the item would read
+    // "converting" until the hourly sweep when the writer died after queueing the import.
     assert.equal((await convertRawItem(path, services)).status, 'already-converted');
     assert.deepEqual(await importJobs(), []);
+    const convertQueue = services.convertQueue;
+    assert.equal((await convertQueue.peekMessages()).peekedMessageItems.length, 0, 'delayed, not visible yet');
+    assert.equal((await convertQueue.getProperties()).approximateMessagesCount, 1, 'a convert job comes back after the grace');
+    await convertQueue.clearMessages();
     const later = () => new Date(Date.now() + WRITER_GRACE_MS + 1000);
     assert.equal((await convertRawItem(path, { ...services, now: later })).status, 'already-converted');
     assert.deepEqual(
