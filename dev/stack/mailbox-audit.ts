@@ -51,8 +51,9 @@ export async function auditMailboxes(graphUrl: string, ledger: TableClient): Pro
   }
   const gaps: MailboxAudit['gaps'] = [];
   const allIds = new Set([...byUser.values()].flatMap((s) => [...s]));
+  // The ledger: a partition per item (connector:item), a row per mailbox.
   for await (const row of ledger.listEntities<{ state?: string; messageId?: string }>()) {
-    if (row.state === 'complete' && row.messageId && !allIds.has(row.messageId)) gaps.push({ userId: row.partitionKey!, key: decodeURIComponent(row.rowKey!) });
+    if (row.state === 'complete' && row.messageId && !allIds.has(row.messageId)) gaps.push({ userId: row.rowKey!, key: decodeURIComponent(row.partitionKey!) });
   }
   return {
     copies: [...counts.values()].map((e) => e.copy),

@@ -7,7 +7,7 @@ import { appSettings, type AppSettings } from './settings';
 import type { BlobServiceClient } from '@azure/storage-blob';
 import { blobServiceFor, storageClients, type StorageClients } from '../storage/clients';
 import { DeliveryStore } from '../fetching/delivery-store';
-import { queues, tables } from '../storage/names';
+import { legacyTables, queues, tables } from '../storage/names';
 import { CheckpointStore } from '../windows/checkpoints';
 import { RunStatusStore } from '../runs/run-status';
 import { DeadLetterStore } from '../runs/dead-letters';
@@ -60,7 +60,7 @@ export function createServices(
     importQueue: storage.queue.getQueueClient(queues.importJobs),
     mapping: new MappingStore(storage.table(tables.mapping)),
     graphCache: new GraphCache(storage.table(tables.graphCache), settings.mapping.mailboxCacheTtlMinutes),
-    ledger: new ImportLedger(storage.table(tables.importLedger), settings.import.claimLeaseMs),
+    ledger: new ImportLedger(storage.table(tables.importLedger), storage.table(legacyTables.importLedger), settings.import.claimLeaseMs),
     unmapped: new UnmappedStore(storage.table(tables.unmapped)),
     strategies: new StrategyStore(storage.table(tables.importStrategies)),
     deliveries: new DeliveryStore(storage.table(tables.deliveries)),

@@ -75,7 +75,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   try {
     converted = rawPath.endsWith(EMAIL_SUFFIX)
       ? await vendorEmailBody(rawPath, bytes, metadata, connector, rawSha256)
-      : await archiverItemBody(rawPath, bytes, connector, rawSha256, deps.storage);
+      : archiverItemBody(rawPath, bytes, connector, rawSha256, deps.storage);
   } catch (err) {
     if (err instanceof MissingAttachmentError) return deadLetter(err.itemId, 'attachment-missing', err.message);
     if (err instanceof BadRawItemError || err instanceof BadVendorEmailError) return deadLetter(rawPath, 'bad-item', err.message);
@@ -92,6 +92,7 @@ export async function convertRawItem(rawPath: string, deps: ConvertDeps, receive
   try {
     written = await uploadBody(eml, converted.body, options);
   } catch (err) {
+    if (err instanceof MissingAttachmentError) return deadLetter(err.itemId, 'attachment-missing', err.message);
     if (!hasStatus(err, 409)) throw err;
     status = 'already-converted';
   }
@@ -149,17 +150,22 @@ class MissingAttachmentError extends BadRawItemError {
 }
 
 /** An archiver item (JSON): composed into a message whose attachments stream from Blob. */
-async function archiverItemBody(rawPath: string, bytes: Buffer, connector: ConnectorSettings, rawSha256: string, storage: StorageClients) {
+function archiverItemBody(rawPath: string, bytes: Buffer, connector: ConnectorSettings, rawSha256: string, storage: StorageClients) {
   const valid = readRawItem(bytes, connector.product);
   const plan = composeMessage(valid, { connectorId: connector.id, rawBlobPath: `${containers.rawItems}/${rawPath}`, rawSha256 });
   const attachmentBlobs = storage.blob.getContainerClient(containers.rawAttachments);
-  for (const a of plan.attachments) {
-    if (!(await attachmentBlobs.getBlobClient(a.blobPath).exists())) {
+  const segments = renderSkeleton(plan);
+  // An attachment is not looked for first: its download answers 404, and the .eml, whose write
+  // needs the whole body (one Put Blob, or blocks committed at the end), is not written.
+  const body = serializeMessage(segments, async (i) => {
+    const a = plan.attachments[i];
+    try {
+      return (await attachmentBlobs.getBlobClient(a.blobPath).download()).readableStreamBody!;
+    } catch (err) {
+      if (!hasStatus(err, 404)) throw err;
       throw new MissingAttachmentError(valid.item.id, `attachment ${a.filename} is missing from Blob (${containers.rawAttachments}/${a.blobPath})`);
     }
-  }
-  const segments = renderSkeleton(plan);
-  const body = serializeMessage(segments, async (i) => (await attachmentBlobs.getBlobClient(plan.attachments[i].blobPath).download()).readableStreamBody!);
+  });
   return { itemId: valid.item.id, body };
 }
 

@@ -4,6 +4,9 @@
  * is computed over the staged bytes, so a download cut off mid-way resumes (HTTP Range) from the
  * last staged block instead of starting over. The blob is committed only when size and SHA-256
  * match what the item announced, and only if no blob exists there yet (If-None-Match: *).
+ * An attachment that fits in one block is sent as one Put Blob, without asking first whether it is
+ * there: the conditional write answers that (409), and a retried item downloads at most 4 MiB again.
+ * A larger one is looked for first, so a retry does not download 150 MB to learn it was stored.
  */
 import { createHash } from 'node:crypto';
 import type { BlockBlobClient } from '@azure/storage-blob';
@@ -38,14 +41,15 @@ export async function storeAttachment(
   blob: BlockBlobClient,
   metadata: Record<string, string>,
 ): Promise<AttachmentOutcome> {
-  if (await blob.exists()) return 'present';
+  const whole = ref.size <= BLOCK_SIZE;
+  if (!whole && (await blob.exists())) return 'present';
   const hash = createHash('sha256');
   const blockIds: string[] = [];
   let staged = 0;
   let contentType = ref.contentType ?? undefined;
 
   // One block buffer, reused: stageBlock has sent it by the time it resolves, so memory stays flat.
-  const block = Buffer.allocUnsafe(BLOCK_SIZE);
+  const block = Buffer.allocUnsafe(whole ? ref.size : BLOCK_SIZE);
   const stage = async (bytes: Buffer) => {
     const id = Buffer.from(String(blockIds.length).padStart(8, '0')).toString('base64');
     await blob.stageBlock(id, bytes, bytes.length);
@@ -65,13 +69,17 @@ export async function storeAttachment(
           const n = buf.copy(block, fill, offset, Math.min(buf.length, offset + BLOCK_SIZE - fill));
           fill += n;
           offset += n;
-          if (fill === BLOCK_SIZE) {
+          // An attachment of exactly one block is not staged: it goes as one Put Blob below.
+          if (fill === BLOCK_SIZE && !whole) {
             await stage(block);
             fill = 0;
           }
         }
       }
-      if (fill > 0) await stage(block.subarray(0, fill));
+      if (whole) {
+        staged = fill;
+        hash.update(block.subarray(0, fill));
+      } else if (fill > 0) await stage(block.subarray(0, fill));
       break;
     } catch (err) {
       // A cut-off stream resumes after the last staged block (the unstaged tail is fetched again);
@@ -97,12 +105,14 @@ export async function storeAttachment(
   if (staged !== ref.size) throw new AttachmentIntegrityError(ref.id, `received ${staged} bytes, the item announced ${ref.size}`);
   const digest = hash.digest('hex');
   if (digest !== ref.sha256.toLowerCase()) throw new AttachmentIntegrityError(ref.id, 'SHA-256 does not match the item');
+  const options = {
+    conditions: { ifNoneMatch: '*' },
+    blobHTTPHeaders: { blobContentType: contentType ?? 'application/octet-stream' },
+    metadata: { ...metadata, sha256: digest },
+  };
   try {
-    await blob.commitBlockList(blockIds, {
-      conditions: { ifNoneMatch: '*' },
-      blobHTTPHeaders: { blobContentType: contentType ?? 'application/octet-stream' },
-      metadata: { ...metadata, sha256: digest },
-    });
+    if (whole) await blob.upload(block.subarray(0, staged), staged, options);
+    else await blob.commitBlockList(blockIds, options);
   } catch (err) {
     if (hasStatus(err, 409, 412)) return 'present';
     throw err;

@@ -18,9 +18,14 @@ export const UPLOAD_CHUNK = 11 * 320 * 1024;
 export interface FileAttachment {
   name: string;
   contentType: string;
-  content: Buffer;
   isInline: boolean;
   contentId?: string;
+  /** Byte count. */
+  size: number;
+  /** The bytes, when held in memory. */
+  content?: Buffer;
+  /** The bytes from `offset` on, streamed: how an attachment too large to hold is sent. */
+  read: (offset?: number) => AsyncIterable<Buffer>;
 }
 
 export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox' | 'out-of-scope'; reason: string };
@@ -310,8 +315,9 @@ export class MailboxApi {
   }
 
   async addAttachment(userId: string, messageId: string, a: FileAttachment): Promise<void> {
-    if (a.content.length >= SMALL_ATTACHMENT_LIMIT) return this.uploadAttachment(userId, messageId, a);
-    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).post(fileAttachmentJson(a)));
+    if (a.size >= SMALL_ATTACHMENT_LIMIT) return this.uploadAttachment(userId, messageId, a);
+    const held = { ...a, content: a.content ?? (await new RangeReader(a).range(0, a.size)) };
+    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).post(fileAttachmentJson(held)));
   }
 
   /**
@@ -328,7 +334,7 @@ export class MailboxApi {
           AttachmentItem: {
             attachmentType: 'file',
             name: a.name,
-            size: a.content.length,
+            size: a.size,
             contentType: a.contentType,
             isInline: a.isInline,
             contentId: a.contentId,
@@ -336,18 +342,21 @@ export class MailboxApi {
         }),
       )) as { uploadUrl: string };
       let offset = 0;
+      // The bytes are read range by range (a streamed attachment is never held whole).
+      const reader = new RangeReader(a);
       // Attempts at the current range; reset when the server accepts it.
       let attempt = 0;
       const retry = { maxRetries: retries, maxRetryAfterSeconds: this.options.maxRetryAfterSeconds, baseDelayMs: 250, maxDelayMs: 10_000 };
-      while (offset < a.content.length) {
-        const end = Math.min(a.content.length, offset + UPLOAD_CHUNK) - 1;
+      while (offset < a.size) {
+        const end = Math.min(a.size, offset + UPLOAD_CHUNK) - 1;
+        const body = await reader.range(offset, end + 1 - offset);
         let res: Response;
         try {
           res = await this.inMailbox(userId, () =>
             fetch(created.uploadUrl, {
               method: 'PUT',
-              headers: { 'Content-Range': `bytes ${offset}-${end}/${a.content.length}`, 'Content-Type': 'application/octet-stream' },
-              body: a.content.subarray(offset, end + 1),
+              headers: { 'Content-Range': `bytes ${offset}-${end}/${a.size}`, 'Content-Type': 'application/octet-stream' },
+              body,
             }),
           );
         } catch (err) {
@@ -384,7 +393,45 @@ export class MailboxApi {
   }
 }
 
-export function fileAttachmentJson(a: FileAttachment) {
+/**
+ * Reads an attachment range by range, in order: a range where the last one ended continues the
+ * stream; any other (the server asks for one again) opens it again at that offset.
+ */
+class RangeReader {
+  private iterator?: AsyncIterator<Buffer>;
+  private position = 0;
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly a: FileAttachment) {}
+
+  async range(offset: number, length: number): Promise<Buffer> {
+    if (this.a.content) return this.a.content.subarray(offset, offset + length);
+    if (!this.iterator || offset !== this.position) {
+      await this.iterator?.return?.();
+      this.iterator = this.a.read(offset)[Symbol.asyncIterator]();
+      this.position = offset;
+      this.pending = Buffer.alloc(0);
+    }
+    const parts: Buffer[] = [this.pending];
+    let have = this.pending.length;
+    while (have < length) {
+      const next = await this.iterator.next();
+      if (next.done) break;
+      parts.push(next.value);
+      have += next.value.length;
+    }
+    const all = parts.length === 1 ? parts[0] : Buffer.concat(parts, have);
+    if (all.length < length) throw new Error(`attachment ${this.a.name} ended after ${offset + all.length} of ${this.a.size} bytes`);
+    this.pending = all.subarray(length);
+    this.position = offset + length;
+    // At the end, the stream is read to its end, so a source that checks what it sent (size, SHA-256) can say so now.
+    if (this.position >= this.a.size && !(await this.iterator.next()).done)
+      throw new Error(`attachment ${this.a.name} is longer than its ${this.a.size} bytes`);
+    return all.subarray(0, length);
+  }
+}
+
+export function fileAttachmentJson(a: FileAttachment & { content: Buffer }) {
   return {
     '@odata.type': '#microsoft.graph.fileAttachment',
     name: a.name,

@@ -15,6 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { buffer } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import type { QueueClient } from '@azure/storage-queue';
 import type { Config } from '../config/config';
 import type { ConnectorSettings } from '../config/connector-settings';
@@ -30,9 +31,9 @@ import { mailboxRefusal, refusalReason, SMALL_ATTACHMENT_LIMIT, type MailboxApi 
 import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
 import { throttleDelaySeconds } from '../http/retry-decision';
 import type { MappingStore } from '../mapping/mapping-store';
-import { readItemMessage, type ItemMessage } from '../mime/read-message';
+import { readItemMessage, readLargeItemMessage, type ItemMessage } from '../mime/read-message';
 import type { GraphCache } from './graph-cache';
-import type { ImportLedger, LedgerEntry } from './ledger';
+import { ClaimLostError, type Completion, type ImportLedger, type LedgerEntry } from './ledger';
 import { attachmentsOf, DEDUP_PROPERTY_ID, dedupValue, itemClassOf, messagePayload, type BuiltPayload, type KeyedAttachment } from './message-payload';
 import { resolveMailboxes, type TargetMailbox } from './resolve-mailboxes';
 import { STRATEGIES, type Strategy, type StrategyStore } from './strategies';
@@ -44,6 +45,8 @@ import type { UnmappedStore } from './unmapped';
 const MAX_REQUEUES = 50;
 /** importMime sends the whole message base64 in one request, which must stay under 4 MB. */
 const IMPORT_MIME_MAX_BYTES = 2_900_000;
+/** An .eml up to this size is read whole; a larger one is streamed (memory stays flat for a 150 MB recording). */
+const HELD_EML_BYTES = 8 * 1024 * 1024;
 
 /** A copy that no retry can fix: dead-lettered at once with a reason that says what to do. */
 export class PermanentCopyError extends NamedError<'message-size-limit' | 'strategy-refused'> {}
@@ -101,14 +104,14 @@ interface CopyPlan {
   refused?: string;
 }
 
-async function planCopies(job: ImportJob, message: ItemMessage, eml: Buffer, deps: ImportDeps): Promise<CopyPlan> {
+async function planCopies(job: ImportJob, message: ItemMessage, eml: ConvertedMessage, deps: ImportDeps): Promise<CopyPlan> {
   const recorded = await deps.strategies.all();
   const broken = (s: Strategy) => recorded.get(s)?.works === false;
   const refusal = (s: Strategy) => {
     const r = recorded.get(s)!;
     return `the ${s} import strategy failed the self-test on ${r.testedAt} (${r.detail}); fix the tenant (docs/importing.md) or change GRAPH_IMPORT_MODE, run the self-test again, then re-drive`;
   };
-  const mode = deps.settings.import.mode === 'importMime' && eml.length <= IMPORT_MIME_MAX_BYTES ? 'importMime' : 'json';
+  const mode = deps.settings.import.mode === 'importMime' && eml.bytes && eml.size <= IMPORT_MIME_MAX_BYTES ? 'importMime' : 'json';
   if (mode === 'importMime') return broken(STRATEGIES.importMime) ? { mode, refused: refusal(STRATEGIES.importMime) } : { mode };
   if (broken(STRATEGIES.jsonCreate)) return { mode, refused: refusal(STRATEGIES.jsonCreate) };
   const cannotAdd = (a: KeyedAttachment) => broken(attachmentStrategy(a));
@@ -135,8 +138,8 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   if (!connector) throw new Error(`import job for connector "${job.connectorId}", which is not configured`);
 
   // The converted message is all the importer reads: it names the participants and the item's time.
-  const eml = job.eml !== undefined ? Buffer.from(job.eml, 'base64') : await readEml(deps.storage, job.emlPath);
-  const message = await readItemMessage(eml);
+  const eml = await readConverted(job, deps.storage);
+  const { message } = eml;
   const item = itemOfMessage(message);
   const resolution = await resolveMailboxes(item.participants, item.at, connector, {
     mapping: deps.mapping,
@@ -156,16 +159,39 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   if (resolution.mailboxes.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
   const plan = resolution.mailboxes.length > 0 ? await planCopies(job, message, eml, deps) : { mode: 'json' as const };
+  // Every copy is claimed before anything is created: one transaction for the item's mailboxes.
+  const holder = randomUUID();
+  const claims = plan.refused
+    ? new Map<string, LedgerEntry>()
+    : await deps.ledger.claimAll(
+        job.connectorId,
+        job.itemId,
+        resolution.mailboxes.map((mb) => mb.userId),
+        holder,
+      );
   const settled = await Promise.allSettled(
-    resolution.mailboxes.map((mb) => importCopy({ mb, connector, job, message, eml, plan, deps, ids: [mb.userId, job.connectorId, job.itemId] })),
+    resolution.mailboxes.map((mb) =>
+      importCopy({ mb, connector, job, message, eml, plan, deps, ids: [mb.userId, job.connectorId, job.itemId] }, claims.get(mb.userId), holder),
+    ),
   );
+  // The copies made are completed together, in one transaction (each under its own claim's ETag).
+  const completions = settled.flatMap((s) => (s.status === 'fulfilled' && s.value.completion ? [s.value.completion] : []));
+  const completed =
+    completions.length > 0
+      ? await deps.ledger.updateAll(job.connectorId, job.itemId, completions).catch(async (err: unknown) => {
+          // Hand the claims back so the next delivery looks in the mailboxes at once instead of waiting for the lease.
+          await Promise.all(completions.map((c) => deps.ledger.release(c.userId, job.connectorId, job.itemId, c.entry)));
+          throw err;
+        })
+      : new Map<string, LedgerEntry | ClaimLostError>();
   const copies: ImportResult['copies'] = [];
   let waitFor = 0;
   const waiting: TargetMailbox[] = [];
   settled.forEach((s, i) => {
     const mb = resolution.mailboxes[i];
-    if (s.status === 'fulfilled') return void copies.push({ upn: mb.upn, outcome: s.value });
-    const err: unknown = s.reason;
+    const lost = completed.get(mb.userId);
+    if (s.status === 'fulfilled' && !(lost instanceof ClaimLostError)) return void copies.push({ upn: mb.upn, outcome: s.value.outcome });
+    const err: unknown = s.status === 'fulfilled' ? lost : s.reason;
     if (err instanceof MailboxRefusedError) {
       // The cache said yes, Exchange now says no: this participant is unmapped, the others go ahead.
       void deps.graphCache.forgetMailbox(mb.address).catch(() => undefined);
@@ -191,7 +217,7 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
     job.runId,
     copies.map((c) => ({ connectorId: job.connectorId, stage: 'import' as const, key: `${job.itemId}@${c.upn}`, outcome: c.outcome })),
   );
-  for (const c of copies) if (c.outcome !== 'duplicate') countBytesImported(job.connectorId, eml.length);
+  for (const c of copies) if (c.outcome !== 'duplicate') countBytesImported(job.connectorId, eml.size);
   if (copies.length === 0 && waiting.length === 0 && failures.length === 0) return recordUnmapped(job, unmapped, deps, log);
 
   // Copies that cannot succeed by retrying are dead-lettered now, whatever else happens to the item.
@@ -235,10 +261,34 @@ async function importItemFor(job: ImportJob, deps: ImportDeps, delivery: { deque
   return { status: 'imported', copies, unmapped };
 }
 
-/** download() rather than downloadToBuffer(), which asks for the blob's properties first: one request, not two. */
-async function readEml(storage: StorageClients, emlPath: string): Promise<Buffer> {
-  const download = await storage.blob.getContainerClient(containers.mime).getBlobClient(emlPath).download();
-  return buffer(download.readableStreamBody!);
+/** The converted message: parsed, its size, and its bytes when they are held. */
+interface ConvertedMessage {
+  message: ItemMessage;
+  size: number;
+  /** The .eml itself, up to HELD_EML_BYTES (importMime sends it as it is). */
+  bytes?: Buffer;
+}
+
+/**
+ * The .eml from the job (a small one travels in it) or from Blob. download() rather than
+ * downloadToBuffer(), which asks for the blob's properties first: one request, not two. A larger
+ * .eml is streamed, and its large attachments are read again from Blob when they are sent (under
+ * If-Match, so the bytes are those measured), never held whole.
+ */
+async function readConverted(job: ImportJob, storage: StorageClients): Promise<ConvertedMessage> {
+  if (job.eml !== undefined) {
+    const bytes = Buffer.from(job.eml, 'base64');
+    return { message: await readItemMessage(bytes), size: bytes.length, bytes };
+  }
+  const blob = storage.blob.getContainerClient(containers.mime).getBlobClient(job.emlPath);
+  const download = await blob.download();
+  const size = download.contentLength ?? 0;
+  if (size <= HELD_EML_BYTES) {
+    const bytes = await buffer(download.readableStreamBody!);
+    return { message: await readItemMessage(bytes), size: bytes.length, bytes };
+  }
+  const again = async () => (await blob.download(0, undefined, { conditions: { ifMatch: download.etag } })).readableStreamBody as Readable;
+  return { message: await readLargeItemMessage(download.readableStreamBody as Readable, again), size };
 }
 
 async function recordUnmapped(
@@ -281,7 +331,7 @@ function attachmentRefused(err: unknown): boolean {
 
 /** Which strategy adds this attachment to an existing message: a POST under 3 MB, an upload session above. */
 function attachmentStrategy(a: KeyedAttachment): Strategy {
-  return a.content.length >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost;
+  return a.size >= SMALL_ATTACHMENT_LIMIT ? STRATEGIES.uploadSession : STRATEGIES.attachmentPost;
 }
 
 /** One mailbox copy of one item: what every step of writing it needs. */
@@ -290,26 +340,32 @@ interface Copy {
   connector: ConnectorSettings;
   job: ImportJob;
   message: ItemMessage;
-  eml: Buffer;
+  eml: ConvertedMessage;
   plan: CopyPlan;
   deps: ImportDeps;
   /** The ledger key of the copy: mailbox, connector, item. */
   ids: readonly [string, string, string];
 }
 
-async function importCopy(c: Copy): Promise<CopyOutcome> {
+/** A copy written: its outcome, and the ledger completion to record (none for a duplicate). */
+interface CopyDone {
+  outcome: CopyOutcome;
+  completion?: Completion;
+}
+
+async function importCopy(c: Copy, claim: LedgerEntry | undefined, holder: string): Promise<CopyDone> {
   const { ledger } = c.deps;
-  const holder = randomUUID();
 
   if (c.plan.refused) {
-    if ((await ledger.get(...c.ids))?.state === 'complete') return 'duplicate';
+    if ((await ledger.get(...c.ids))?.state === 'complete') return { outcome: 'duplicate' };
     throw new PermanentCopyError('strategy-refused', c.plan.refused);
   }
+  if (!claim) throw new Error(`no ledger claim was made for the copy in ${c.mb.upn}`);
 
-  // Claim the copy before anything is created (a conditional insert: the first delivery's claim
-  // costs one request); only a left-over claim makes us look in the mailbox.
-  let entry = await ledger.claim(...c.ids, holder);
-  if (entry.state === 'complete') return 'duplicate';
+  // The claim came before anything is created (one transaction for the item's copies); only a
+  // left-over claim makes us look in the mailbox.
+  let entry = claim;
+  if (entry.state === 'complete') return { outcome: 'duplicate' };
   let lookFirst = false;
   if (entry.holder !== holder) {
     if (ledger.heldByAnother(entry, holder)) {
@@ -334,7 +390,7 @@ async function importCopy(c: Copy): Promise<CopyOutcome> {
   }
 }
 
-async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promise<CopyOutcome> {
+async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promise<CopyDone> {
   const { mb, connector, job, message, plan, deps } = c;
   const api = deps.mailboxApi;
   let entry = claim;
@@ -349,7 +405,7 @@ async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promi
   const existed = messageId !== undefined;
   if (!messageId) {
     try {
-      messageId = useMime ? await api.importMime(mb.userId, folderId, c.eml) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
+      messageId = useMime ? await api.importMime(mb.userId, folderId, c.eml.bytes!) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
     } catch (err) {
       const { status, code } = failureOf(err);
       if (status === 404 && code === 'ErrorItemNotFound') {
@@ -382,14 +438,16 @@ async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promi
       }
     }
   }
-  await deps.ledger.update(...c.ids, entry, { state: 'complete', messageId, folderId, holder: '' });
-  return built && built.omitted.length > 0 ? 'partial' : 'imported';
+  return {
+    outcome: built && built.omitted.length > 0 ? 'partial' : 'imported',
+    completion: { userId: mb.userId, entry, change: { state: 'complete', messageId, folderId, holder: '' } },
+  };
 }
 
 /** Exchange's answer to a message over the mailbox's MaxReceiveSize/MaxSendSize, as the permanent failure it is. */
 function sizeLimitError(c: Copy, err: unknown): PermanentCopyError | undefined {
   if (failureOf(err).code !== 'ErrorMessageSizeExceeded') return undefined;
-  const mbytes = (c.eml.length / (1024 * 1024)).toFixed(1);
+  const mbytes = (c.eml.size / (1024 * 1024)).toFixed(1);
   return new PermanentCopyError(
     'message-size-limit',
     `the copy for ${c.mb.upn} is ${mbytes} MB with its ${c.message.attachments.length} attachment(s), over that mailbox's message size limit ` +

@@ -13,7 +13,6 @@
  * A request stays under Graph's 4 MB limit: small attachments ride along while they fit, the rest
  * are added after the message exists, or, where the tenant refuses that, are listed in a note.
  */
-import { createHash } from 'node:crypto';
 import { decodeWords } from 'postal-mime';
 import { escapeHtml } from '../text/html';
 import { fileAttachmentJson, SMALL_ATTACHMENT_LIMIT, type FileAttachment } from '../graph/mailbox-api';
@@ -61,18 +60,17 @@ export interface KeyedAttachment extends FileAttachment {
  * the content id its body refers to; any other gets `att<n>.<sha256 prefix>@mobile-archive.invalid`.
  */
 export function attachmentsOf(message: ItemMessage): KeyedAttachment[] {
-  return message.attachments.map((a, i) => {
-    const sha256 = createHash('sha256').update(a.content).digest('hex');
-    return {
-      name: a.filename,
-      contentType: a.mimeType,
-      content: a.content,
-      isInline: a.disposition === 'inline',
-      contentId: a.contentId ?? `att${i + 1}.${sha256.slice(0, 24)}@${SYNTHETIC_DOMAIN}`,
-      index: i + 1,
-      sha256,
-    };
-  });
+  return message.attachments.map((a, i) => ({
+    name: a.filename,
+    contentType: a.mimeType,
+    size: a.size,
+    content: a.content,
+    read: a.read,
+    isInline: a.disposition === 'inline',
+    contentId: a.contentId ?? `att${i + 1}.${a.sha256.slice(0, 24)}@${SYNTHETIC_DOMAIN}`,
+    index: i + 1,
+    sha256: a.sha256,
+  }));
 }
 
 /** `IPM.Note.MobileArchive.{product}.{type}` with the item's values (letters, digits and '-' only). */
@@ -150,12 +148,15 @@ export function messagePayload(message: ItemMessage, o: PayloadOptions): BuiltPa
   // Which attachments go in the create, which are added afterwards, which cannot be added at all.
   // The budget keeps room for a note of omissions (a few hundred bytes per attachment).
   let size = Buffer.byteLength(JSON.stringify(payload)) + 500 * all.length;
-  const inline: KeyedAttachment[] = [];
+  const inline: (KeyedAttachment & { content: Buffer })[] = [];
   const later: KeyedAttachment[] = [];
   for (const a of all) {
-    const cost = Buffer.byteLength(JSON.stringify(fileAttachmentJson(a))) + 1;
-    if (a.content.length < SMALL_ATTACHMENT_LIMIT && size + cost < REQUEST_BUDGET) {
-      inline.push(a);
+    // Only a held attachment under the POST limit can ride along; its cost is counted without
+    // encoding it (base64 of n bytes is 4 * ceil(n / 3) characters, none escaped in JSON).
+    const content = a.size < SMALL_ATTACHMENT_LIMIT ? a.content : undefined;
+    const cost = content ? Buffer.byteLength(JSON.stringify(fileAttachmentJson({ ...a, content: Buffer.alloc(0) }))) + 4 * Math.ceil(a.size / 3) + 1 : 0;
+    if (content && size + cost < REQUEST_BUDGET) {
+      inline.push({ ...a, content });
       size += cost;
     } else later.push(a);
   }
@@ -168,7 +169,7 @@ export function messagePayload(message: ItemMessage, o: PayloadOptions): BuiltPa
       value: omitted.map((a) => `${a.index}:${a.sha256}`).join(' '),
     });
   }
-  if (inline.length > 0) payload.attachments = inline.map(fileAttachmentJson);
+  if (inline.length > 0) payload.attachments = inline.map((a) => fileAttachmentJson(a));
   return { payload, deferred, omitted };
 }
 
@@ -178,7 +179,7 @@ function decoded(value: string | undefined): string | undefined {
 
 /** The note a partial copy carries at the end of its body: what is missing, its SHA-256 and where it is kept. */
 function withOmissionNote(html: string, omitted: KeyedAttachment[], archivedAt: string): string {
-  const rows = omitted.map((a) => `<li>${escapeHtml(a.name)} (${a.content.length} bytes), MIME part ${a.index}, SHA-256 ${a.sha256}</li>`).join('');
+  const rows = omitted.map((a) => `<li>${escapeHtml(a.name)} (${a.size} bytes), MIME part ${a.index}, SHA-256 ${a.sha256}</li>`).join('');
   const note =
     `<hr><p><b>Archive note:</b> ${omitted.length} attachment(s) of this item could not be added to this mailbox copy ` +
     `(this tenant does not accept attachments on archived, non-draft messages; see the import self-test). ` +

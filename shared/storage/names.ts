@@ -49,8 +49,8 @@ export const tables = {
   checkpoints: 'checkpoints',
   /** Custom mapping rows: connector + E.164 number to mailbox, with optional validity. */
   mapping: 'mapping',
-  /** (mailbox, item) to Graph message id: what makes a mailbox copy exactly-once. */
-  importLedger: 'importledger',
+  /** (item, mailbox) to Graph message id: what makes a mailbox copy exactly-once (a partition per item). */
+  importLedger: 'importcopies',
   /** Per run and connector: state, window and per-item stage outcomes for the run report. */
   runStatus: 'runstatus',
   /** Graph look-ups worth keeping: address -> user and mailbox status (with a TTL), mailbox -> folder id. */
@@ -63,6 +63,15 @@ export const tables = {
   importStrategies: 'importstrategies',
   /** Per sftp-zip connector and ZIP (by SHA-256): ingested, refused or in progress, so a ZIP delivered twice is read once. */
   deliveries: 'deliveries',
+} as const;
+
+/**
+ * Tables an earlier version used and this one only empties: read while they hold rows, never
+ * provisioned. The import ledger was a partition per mailbox; the reconciliation sweep moves its
+ * rows to `tables.importLedger` and then deletes it.
+ */
+export const legacyTables = {
+  importLedger: 'importledger',
 } as const;
 
 /**

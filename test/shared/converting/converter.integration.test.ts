@@ -140,6 +140,7 @@ describe('converter (Azurite)', () => {
     // Regression: the parser's message quoted the item's text, which is personal data.
     assert.doesNotMatch(reasonOf(notJson), /meet/);
     assert.match(reasonOf('attachment-missing'), /attachment IMG_0042\.png is missing from Blob/);
+    assert.equal(await blob(containers.mime, emlPathOf(mmsPath)).exists(), false, 'no .eml without its attachment');
     assert.ok(
       letters.every((l) => l.input.startsWith('raw-items/')),
       'each dead letter says where its input is kept',

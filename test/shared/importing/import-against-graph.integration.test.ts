@@ -10,7 +10,7 @@ import { fixtureItems, patternBytes, withAttachments, type FixtureItem } from '.
 import { convertFixture, runImport, startImportFixture, type ImportFixture } from '../../helpers/import-fixture';
 import { importItem, type ImportResult } from '../../../shared/importing/import-item';
 import { GraphCache } from '../../../shared/importing/graph-cache';
-import { CLAIM_LEASE_MS } from '../../../shared/importing/ledger';
+import { CLAIM_LEASE_MS, ImportLedger } from '../../../shared/importing/ledger';
 import {
   CONVERSATION_INDEX_PROPERTY,
   DEDUP_PROPERTY_ID,
@@ -20,7 +20,6 @@ import {
 } from '../../../shared/importing/message-payload';
 import { containers, tables } from '../../../shared/storage/names';
 import { readItemMessage } from '../../../shared/mime/read-message';
-import { percentEncode } from '../../../shared/text/percent-encode';
 import type { ImportJob } from '../../../shared/jobs/import-job';
 import type { StoredMessage } from '../../../dev/stack/graph-sim/store';
 
@@ -65,7 +64,7 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
     const user = f.graph.users.find((u) => u.userPrincipalName === upn)!;
     await f.services.storage
       .table(tables.importLedger)
-      .upsertEntity({ partitionKey: user.id, rowKey: percentEncode(`${job.connectorId}:${job.itemId}`), ...row }, 'Replace');
+      .upsertEntity({ partitionKey: ImportLedger.partition(job.connectorId, job.itemId), rowKey: user.id, ...row }, 'Replace');
   }
 
   it('defect 1: a copy retried after its message was created gets no attachment twice (identity by content id, not Graph size)', async () => {
