@@ -7,14 +7,17 @@
  * (each cycle in a process of its own) and prints how throughput holds with volume. Figures with
  * the goals beside them, not assertions: timings on a shared machine are noisy, ratios less so.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startAzurite } from '../stack/azurite';
 import { DevHost, functionFiles, loadFunctions } from '../stack/host/dev-host';
 import { loadSettings } from '../../shared/app/settings';
 import { createStorageClients } from '../../shared/storage/clients';
 import { ensureStorageLayout } from '../../shared/storage/provision';
 import { RunStatusStore } from '../../shared/runs/run-status';
-import { tables } from '../../shared/storage/names';
+import { queues, tables } from '../../shared/storage/names';
+import type { StorageClients } from '../../shared/storage/clients';
 import { buildRunReport } from '../stack/run-report';
 import { appRoot } from '../stack/app-root';
 import { spawnServer } from '../stack/serve';
@@ -24,7 +27,7 @@ import { applyMappingUpload } from '../../shared/mapping/apply-upload';
 import { StorageAccounting, type StorageShare } from '../stack/storage-accounting';
 
 const spec = {
-  usage: 'npm run bench [-- --items N | --ratio | --large-mb M | --mapping-rows N]',
+  usage: 'npm run bench [-- --items N | --ratio | --large-mb M | --instances K | --mapping-rows N]',
   help: `Runs one archive cycle of N items (default 10,000) through the real functions on the dev host
 against Azurite and the two simulators, and prints items/s, Graph requests per mailbox copy, storage
 operations per item (by share and kind) and peak RSS. Figures, not pass/fail: timings on a shared
@@ -35,6 +38,11 @@ machine are noisy.
   --large-mb M       instead: one item carrying an M MB recording (e.g. 150) through fetch, convert and
                      import against the Graph simulator's upload budget; prints the RSS growth (goal:
                      at most 150 MB) and whether the copy landed
+  --instances K      instead: K dev hosts (processes) on one Azurite and one Graph simulator import a
+                     cycle of --items (default 2,000) against a mailbox budget scaled to 100 requests per
+                     60 s (Exchange's window is 10 minutes), so a few thousand copies reach it; prints the 429 share
+                     (goal: under 1 %) and each busy mailbox's throughput against that ceiling (goal:
+                     at least 95 %)
   --mapping-rows N   instead: import a custom mapping CSV of N rows (e.g. 100000) and print how long it took
   --json             print the cycle's figures as one JSON line (what --ratio reads)`,
   options: {
@@ -42,12 +50,16 @@ machine are noisy.
     ratio: { type: 'boolean' },
     'large-mb': { type: 'string' },
     'mapping-rows': { type: 'string' },
+    instances: { type: 'string' },
+    worker: { type: 'boolean' },
     json: { type: 'boolean' },
   },
 } as const;
 
 /** Goals of issue 13, printed beside the figures. */
-const GOALS = { storageOpsPerItem: 8, graphPerCopy: 1.05, ratio: 0.9, largeRssGrowthMb: 150 };
+const GOALS = { storageOpsPerItem: 8, graphPerCopy: 1.05, ratio: 0.9, largeRssGrowthMb: 150, throttledShare: 0.01, ceilingShare: 0.95 };
+/** The mailbox budget of --instances: Exchange's rate (10,000 per 600 s is 16.7/s) scaled down, so a few thousand copies reach it. */
+const SCALED = { requests: 100, windowSeconds: 60, latencyMs: 20 };
 
 interface CycleFigures {
   items: number;
@@ -62,6 +74,8 @@ interface CycleFigures {
   /** Graph answers 429, by the limit that was hit. */
   graphThrottled: { concurrency: number; rate: number; upload: number };
   graphByRoute: [string, number][];
+  /** Per mailbox, as the Graph simulator counted: admitted, answered 429, first and last admitted (ms). */
+  graphByMailbox: Record<string, { admitted: number; throttled: number; first: number; last: number; windows: number[] }>;
   storage: Record<StorageShare, number>;
   appByKind: [string, number][];
   peakRssMb: number;
@@ -75,10 +89,15 @@ interface CycleOptions {
   /** One connector with one item a day, that item carrying this many MB (0: the three products, no large item). */
   largeMb?: number;
   timeoutMs?: number;
+  /** Dev hosts in all (this process and instances - 1 workers), with the scaled mailbox budget. */
+  instances?: number;
 }
 
 async function main(): Promise<number> {
   const { values } = parseCommandLine(spec);
+  if (values.worker) return runWorker();
+  if (values.instances !== undefined)
+    return benchInstances(wholeNumber(values.instances, '--instances', 3, { min: 2, max: 8 }), wholeNumber(values.items, '--items', 2_000, { min: 3 }));
   if (values['mapping-rows'] !== undefined) return benchMapping(wholeNumber(values['mapping-rows'], '--mapping-rows', 100_000, { min: 1, max: 1_000_000 }));
   if (values.ratio) return benchRatio();
   if (values['large-mb'] !== undefined) return benchLarge(wholeNumber(values['large-mb'], '--large-mb', 150, { min: 1, max: 150 }));
@@ -140,7 +159,7 @@ function cycleInChild(items: number): Promise<CycleFigures> {
 const PRODUCTS = { enterprise: 'enterprise-number', o2: 'o2-network', whatsapp: 'whatsapp' } as const;
 const DAY_MS = 24 * 3600_000;
 
-async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }: CycleOptions): Promise<CycleFigures> {
+async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000, instances = 1 }: CycleOptions): Promise<CycleFigures> {
   const connectors = largeMb > 0 ? (['enterprise'] as const) : (['enterprise', 'o2', 'whatsapp'] as const);
   const perProduct = largeMb > 0 ? 1 : Math.ceil(items / 3);
   // A large item is the first of each simulated day: the window is exactly the day before yesterday, so one item.
@@ -157,7 +176,9 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
     ARCHIVER_SIM_FAULTS: '',
   });
   // A large item needs the mailbox size limit raised to Exchange's most (150 MB), as docs/deploy.md tells admins to.
-  const graph = await spawnServer('graph-sim/main.js', [], { ...process.env, GRAPH_SIM_FAULTS: largeMb > 0 ? 'maxMessageMb=150' : '' });
+  const scaled = instances > 1 ? `requestsPer10Minutes=${SCALED.requests},requestWindowSeconds=${SCALED.windowSeconds},latencyMs=${SCALED.latencyMs}` : '';
+  const graph = await spawnServer('graph-sim/main.js', [], { ...process.env, GRAPH_SIM_FAULTS: largeMb > 0 ? 'maxMessageMb=150' : scaled });
+  const workers: ChildProcess[] = [];
   const accounting = new StorageAccounting(azurite.ports);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), largeMb > 0 ? 10 : 50);
@@ -177,6 +198,7 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
       ),
       GRAPH_ENDPOINT: graph.url,
       FETCH_PAGE_SIZE: '500',
+      ...(instances > 1 ? { GRAPH_MAILBOX_REQUESTS: String(SCALED.requests), GRAPH_MAILBOX_REQUEST_WINDOW_SECONDS: String(SCALED.windowSeconds) } : {}),
     });
     const settings = loadSettings(process.env);
     const storage = createStorageClients(settings.storage);
@@ -187,6 +209,8 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
       hostConfig: { maxPollingIntervalMs: 500 },
     });
     await host.start();
+    // The other instances: processes of their own on the same storage account and simulators.
+    for (let i = 1; i < instances; i++) workers.push(await startWorker());
     if (chatty)
       console.log(`bench: one cycle of about ${perProduct * 3} items (3 products x ${perProduct}) through scheduler, fetcher, converter and importer`);
     const started = Date.now();
@@ -196,6 +220,7 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
     await host.runNow('scheduler');
     let finished = true;
     await host.waitForIdle({ timeoutMs, pollMs: 500 }).catch(() => (finished = false));
+    if (finished && workers.length > 0) finished = await othersDone(storage, started + timeoutMs);
     const seconds = (Date.now() - started) / 1000;
     accounting.stop();
     await host.stop();
@@ -207,7 +232,7 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
     const sum = (k: 'fetched' | 'converted' | 'copies' | 'unmapped' | 'failed') => Object.values(report.connectors).reduce((n, c) => n + c[k], 0);
     const stats = (await (await fetch(`${graph.url}/_sim/stats`)).json()) as {
       requests: { total: number; byRoute: Record<string, number> };
-      throttled: CycleFigures['graphThrottled'];
+      throttled: CycleFigures['graphThrottled'] & { byMailbox: CycleFigures['graphByMailbox'] };
     };
     return {
       items: sum('fetched'),
@@ -220,6 +245,7 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
       graphRequests: stats.requests.total,
       graphThrottled: { concurrency: stats.throttled.concurrency, rate: stats.throttled.rate, upload: stats.throttled.upload },
       graphByRoute: Object.entries(stats.requests.byRoute).sort(([, a], [, b]) => b - a),
+      graphByMailbox: stats.throttled.byMailbox,
       storage: { app: accounting.total('app'), host: accounting.total('host'), 'dev-host': accounting.total('dev-host') },
       appByKind: accounting.byKind('app'),
       peakRssMb: Math.round(peak / 1048576),
@@ -227,10 +253,91 @@ async function runCycle({ items, chatty, largeMb = 0, timeoutMs = 60 * 60_000 }:
     };
   } finally {
     clearInterval(sampler);
+    await Promise.all(workers.map(stopWorker));
     archiver.proc.kill();
     graph.proc.kill();
     await azurite.stop();
   }
+}
+
+/** K dev hosts import one cycle against the scaled mailbox budget: how many 429s, and how close each busy mailbox came to its ceiling. */
+async function benchInstances(instances: number, items: number): Promise<number> {
+  console.log(
+    `bench --instances ${instances}: ${instances} dev hosts, one Azurite, one Graph simulator; mailbox budget ${SCALED.requests} requests per ${SCALED.windowSeconds} s, 4 at once`,
+  );
+  const f = await runCycle({ items, chatty: false, instances, timeoutMs: 30 * 60_000 });
+  console.log(
+    `  ${f.finished ? 'finished' : 'did NOT finish'} in ${f.seconds.toFixed(1)} s: ${f.items} items, ${f.copies} mailbox copies imported, ${f.failed} failed`,
+  );
+  const mailboxes = Object.entries(f.graphByMailbox);
+  const admitted = mailboxes.reduce((n, [, m]) => n + m.admitted, 0);
+  const throttled = mailboxes.reduce((n, [, m]) => n + m.throttled, 0);
+  console.log(
+    `  Graph: ${admitted} requests to mailboxes, ${throttled} answered 429 = ${((100 * throttled) / Math.max(1, admitted + throttled)).toFixed(2)} % ` +
+      `(goal: under ${GOALS.throttledShare * 100} %; by limit: concurrency ${f.graphThrottled.concurrency}, rate ${f.graphThrottled.rate}, upload ${f.graphThrottled.upload})`,
+  );
+  // The ceiling is a count per window: a mailbox's share is what it was admitted in its full windows
+  // (every one but the last, in which its work ran out) against the limit's count in them.
+  const busy = mailboxes
+    .filter(([, m]) => m.windows.length >= 2)
+    .map(([user, m]) => {
+      const full = m.windows.slice(0, -1);
+      return { user, share: full.reduce((n, c) => n + c, 0) / (full.length * SCALED.requests) };
+    })
+    .sort((a, b) => a.share - b.share);
+  if (busy.length === 0) console.log(`  no mailbox had work for more than one window: raise --items`);
+  else {
+    console.log(
+      `  requests admitted in each busy mailbox's full windows, against the ceiling (${SCALED.requests} per ${SCALED.windowSeconds} s), ${busy.length} mailboxes: ` +
+        `lowest ${(100 * busy[0].share).toFixed(1)} %, median ${(100 * busy[Math.floor(busy.length / 2)].share).toFixed(1)} % (goal: at least ${GOALS.ceilingShare * 100} %)`,
+    );
+  }
+  return 0;
+}
+
+/** A dev host in a process of its own, with this process's settings; resolves when it is running. */
+async function startWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [__filename, '--worker'], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  for (let waited = 0; !out.includes('ready'); waited += 100) {
+    if (child.exitCode !== null || waited > 60_000) throw new Error(`a bench worker did not start (exit ${child.exitCode})`);
+    await sleep(100);
+  }
+  return child;
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);
+}
+
+/** `--worker`: the functions on a dev host until SIGTERM (the settings come from the environment). */
+async function runWorker(): Promise<number> {
+  const host = new DevHost(loadFunctions(functionFiles(appRoot)), { appRoot, log: () => undefined, hostConfig: { maxPollingIntervalMs: 500 } });
+  await host.start();
+  console.log('ready');
+  await once(process, 'SIGTERM');
+  await host.stop();
+  return 0;
+}
+
+/** With other instances at work, this host's idleness is not the end: the shared queues must stay empty and every fetched item be converted. */
+async function othersDone(storage: StorageClients, deadline: number): Promise<boolean> {
+  const depth = async () => {
+    let n = 0;
+    for (const q of [queues.fetchJobs, queues.convertJobs, queues.importJobs])
+      n += (await storage.queue.getQueueClient(q).getProperties()).approximateMessagesCount ?? 0;
+    return n;
+  };
+  for (let quiet = 0; Date.now() < deadline;) {
+    quiet = (await depth()) === 0 ? quiet + 1 : 0;
+    if (quiet >= 5) return true;
+    await sleep(1_000);
+  }
+  return false;
 }
 
 function printCycle(f: CycleFigures): void {

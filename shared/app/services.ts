@@ -15,6 +15,7 @@ import { MappingStore } from '../mapping/mapping-store';
 import { GraphCache } from '../importing/graph-cache';
 import { StrategyStore } from '../importing/strategies';
 import { ImportLedger } from '../importing/ledger';
+import { MailboxBudget } from '../graph/mailbox-budget';
 import { UnmappedStore } from '../importing/unmapped';
 import { MailboxApi } from '../graph/mailbox-api';
 import { createGraphClient } from '../graph/graph-client';
@@ -73,6 +74,7 @@ export function createServices(
         createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds, timeouts: settings.http }),
         createGraphClient(settings.graph, { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds, timeouts: settings.http }, 'beta'),
         { maxRetryAfterSeconds: settings.import.maxRetryAfterSeconds },
+        new MailboxBudget(storage.table(tables.mailboxLanes), settings.mailboxLimits),
       );
       return api;
     },

@@ -195,6 +195,38 @@ export const APP_SETTINGS = {
     schema: positiveInt(3600),
     default: 30,
   }),
+  graphMailboxConcurrency: setting({
+    name: 'GRAPH_MAILBOX_CONCURRENCY',
+    description:
+      "Exchange Online's limit of concurrent requests per app and mailbox, kept across every instance of the app (lanes of the `mailboxlanes` table). Change it only if Microsoft changes the limit: https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits",
+    schema: positiveInt(16),
+    default: 4,
+  }),
+  graphMailboxRequests: setting({
+    name: 'GRAPH_MAILBOX_REQUESTS',
+    description: "Exchange Online's limit of requests per app and mailbox in GRAPH_MAILBOX_REQUEST_WINDOW_SECONDS, kept across every instance.",
+    schema: positiveInt(1_000_000),
+    default: 10_000,
+  }),
+  graphMailboxRequestWindowSeconds: setting({
+    name: 'GRAPH_MAILBOX_REQUEST_WINDOW_SECONDS',
+    description: 'The window of GRAPH_MAILBOX_REQUESTS (10 minutes in Exchange Online).',
+    schema: positiveInt(86_400),
+    default: 600,
+  }),
+  graphMailboxUploadMb: setting({
+    name: 'GRAPH_MAILBOX_UPLOAD_MB',
+    description:
+      "Exchange Online's limit of uploaded MB (request bodies of POST, PUT and PATCH) per app and mailbox in GRAPH_MAILBOX_UPLOAD_WINDOW_SECONDS, kept across every instance.",
+    schema: positiveInt(100_000),
+    default: 150,
+  }),
+  graphMailboxUploadWindowSeconds: setting({
+    name: 'GRAPH_MAILBOX_UPLOAD_WINDOW_SECONDS',
+    description: 'The window of GRAPH_MAILBOX_UPLOAD_MB (5 minutes in Exchange Online).',
+    schema: positiveInt(86_400),
+    default: 300,
+  }),
   graphNationalCloud: setting({
     name: 'GRAPH_NATIONAL_CLOUD',
     description: 'Microsoft Graph national cloud: `global`, `usgov` (GCC High), `usgovdod` (DoD) or `china`. GCC (moderate) uses `global`.',

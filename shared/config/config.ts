@@ -37,6 +37,8 @@ export interface Config {
   blobTriggerSource: BlobTriggerSource;
   mapping: { defaultRegion: CountryCode; mailboxCacheTtlMinutes: number };
   import: { mode: 'json' | 'importMime'; maxRetryAfterSeconds: number; itemClass: string; claimLeaseMs: number };
+  /** Exchange Online's limits per app and mailbox, kept across instances (shared/graph/mailbox-budget.ts). */
+  mailboxLimits: { concurrent: number; requests: number; requestWindowMs: number; uploadBytes: number; uploadWindowMs: number };
   reconcile: { minAgeMinutes: number; lookbackHours: number; maxItems: number; maxAttempts: number };
   /** Limits on vendor deliveries (SFTP ZIPs, journal mailbox messages), in bytes. */
   delivery: {
@@ -98,6 +100,13 @@ export function readConfig(env: Env, problems: SettingProblem[]): Config {
       maxRetryAfterSeconds: r.value(A.graphMaxRetryAfterSeconds),
       itemClass: r.value(A.graphItemClass),
       claimLeaseMs: r.value(A.importClaimLeaseSeconds) * 1000,
+    },
+    mailboxLimits: {
+      concurrent: r.value(A.graphMailboxConcurrency),
+      requests: r.value(A.graphMailboxRequests),
+      requestWindowMs: r.value(A.graphMailboxRequestWindowSeconds) * 1000,
+      uploadBytes: r.value(A.graphMailboxUploadMb) * MB,
+      uploadWindowMs: r.value(A.graphMailboxUploadWindowSeconds) * 1000,
     },
     reconcile: {
       minAgeMinutes: r.value(A.reconcileMinAgeMinutes),

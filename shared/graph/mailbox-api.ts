@@ -8,6 +8,7 @@ import pLimit from 'p-limit';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { failureOf, HttpError, parseRetryAfter } from '../http/http-error';
 import { decideRetry } from '../http/retry-decision';
+import type { MailboxBudget } from './mailbox-budget';
 
 export const MAILBOX_CONCURRENCY = 4;
 /** Attachments under 3 MB are posted whole; 3 MB to 150 MB go through an upload session. */
@@ -106,10 +107,13 @@ export class MailboxApi {
     private readonly client: Client,
     private readonly beta: Client,
     private readonly options: { maxRetryAfterSeconds: number; uploadRetries?: number },
+    /** The mailbox budget shared by every instance; without it, 4 at once per mailbox in this process only. */
+    private readonly budget?: MailboxBudget,
   ) {}
 
-  /** Runs one request against a mailbox within its concurrency limit. */
-  private inMailbox<T>(userId: string, call: () => Promise<T>): Promise<T> {
+  /** Runs one request against a mailbox within its budget; `bytes`: the request body, which the upload limit counts. */
+  private inMailbox<T>(userId: string, call: () => Promise<T>, bytes = 0): Promise<T> {
+    if (this.budget) return this.budget.run(userId, bytes, call);
     let limit = this.limits.get(userId);
     if (!limit) {
       limit = pLimit(MAILBOX_CONCURRENCY);
@@ -260,14 +264,22 @@ export class MailboxApi {
   }
 
   async createMessage(userId: string, folderId: string, payload: unknown): Promise<string> {
-    const res = (await this.inMailbox(userId, () => this.client.api(`/users/${userId}/mailFolders/${folderId}/messages`).post(payload))) as { id: string };
+    const body = JSON.stringify(payload);
+    const res = (await this.inMailbox(
+      userId,
+      () => this.client.api(`/users/${userId}/mailFolders/${folderId}/messages`).header('Content-Type', 'application/json').post(body),
+      Buffer.byteLength(body),
+    )) as { id: string };
     return res.id;
   }
 
   /** beta importMime: the whole MIME message, base64, as text/plain. */
   async importMime(userId: string, folderId: string, eml: Buffer): Promise<string> {
-    const res = (await this.inMailbox(userId, () =>
-      this.beta.api(`/users/${userId}/mailFolders/${folderId}/importMime`).header('Content-Type', 'text/plain').post(eml.toString('base64')),
+    const body = eml.toString('base64');
+    const res = (await this.inMailbox(
+      userId,
+      () => this.beta.api(`/users/${userId}/mailFolders/${folderId}/importMime`).header('Content-Type', 'text/plain').post(body),
+      body.length,
     )) as { id: string };
     return res.id;
   }
@@ -317,7 +329,12 @@ export class MailboxApi {
   async addAttachment(userId: string, messageId: string, a: FileAttachment): Promise<void> {
     if (a.size >= SMALL_ATTACHMENT_LIMIT) return this.uploadAttachment(userId, messageId, a);
     const held = { ...a, content: a.content ?? (await new RangeReader(a).range(0, a.size)) };
-    await this.inMailbox(userId, () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).post(fileAttachmentJson(held)));
+    const body = JSON.stringify(fileAttachmentJson(held));
+    await this.inMailbox(
+      userId,
+      () => this.client.api(`/users/${userId}/messages/${messageId}/attachments`).header('Content-Type', 'application/json').post(body),
+      Buffer.byteLength(body),
+    );
   }
 
   /**
@@ -352,12 +369,15 @@ export class MailboxApi {
         const body = await reader.range(offset, end + 1 - offset);
         let res: Response;
         try {
-          res = await this.inMailbox(userId, () =>
-            fetch(created.uploadUrl, {
-              method: 'PUT',
-              headers: { 'Content-Range': `bytes ${offset}-${end}/${a.size}`, 'Content-Type': 'application/octet-stream' },
-              body,
-            }),
+          res = await this.inMailbox(
+            userId,
+            () =>
+              fetch(created.uploadUrl, {
+                method: 'PUT',
+                headers: { 'Content-Range': `bytes ${offset}-${end}/${a.size}`, 'Content-Type': 'application/octet-stream' },
+                body,
+              }),
+            body.length,
           );
         } catch (err) {
           // A range PUT is idempotent: the server answers with what it still expects.

@@ -28,6 +28,7 @@ import type { DeadLetterStore } from '../runs/dead-letters';
 import { NamedError, namedReason } from '../text/named-outcome';
 import { itemOfMessage } from '../items/message-contract';
 import { mailboxRefusal, refusalReason, SMALL_ATTACHMENT_LIMIT, type MailboxApi } from '../graph/mailbox-api';
+import { BUDGET_BUSY } from '../graph/mailbox-budget';
 import { describeFailure, failureOf, outcomeUnknown } from '../http/http-error';
 import { throttleDelaySeconds } from '../http/retry-decision';
 import type { MappingStore } from '../mapping/mapping-store';
@@ -345,6 +346,8 @@ interface Copy {
   deps: ImportDeps;
   /** The ledger key of the copy: mailbox, connector, item. */
   ids: readonly [string, string, string];
+  /** Set once the create has been sent: from then on the message may exist, whatever the answer. */
+  createSent?: boolean;
 }
 
 /** A copy written: its outcome, and the ledger completion to record (none for a duplicate). */
@@ -367,7 +370,9 @@ async function importCopy(c: Copy, claim: LedgerEntry | undefined, holder: strin
   let entry = claim;
   if (entry.state === 'complete') return { outcome: 'duplicate' };
   let lookFirst = false;
-  if (entry.holder !== holder) {
+  // A claim this delivery made, not one it took over from a delivery that may have created the message.
+  const fresh = entry.holder === holder;
+  if (!fresh) {
     if (ledger.heldByAnother(entry, holder)) {
       const left = Math.ceil((ledger.leaseMs - (Date.now() - Date.parse(entry.claimedAt))) / 1000);
       throw new ComeBackLaterError(Math.min(60, Math.max(1, left)), `copy for ${c.mb.upn} is being made by another delivery`);
@@ -383,7 +388,12 @@ async function importCopy(c: Copy, claim: LedgerEntry | undefined, holder: strin
   } catch (err) {
     // Hand the claim back so the next delivery need not wait for the lease; a lost claim is not ours to hand back.
     const latest = await ledger.get(...c.ids).catch(() => undefined);
-    if (latest && latest.holder === holder) await ledger.release(...c.ids, latest);
+    if (latest && latest.holder === holder) {
+      // The mailbox budget refused before anything was sent for a copy this delivery claimed fresh:
+      // the claim goes, so the next delivery claims afresh instead of asking Graph whether it exists.
+      if (fresh && !c.createSent && latest.state === 'claimed' && failureOf(err).code === BUDGET_BUSY) await ledger.abandon(...c.ids, latest);
+      else await ledger.release(...c.ids, latest);
+    }
     const refusal = mailboxRefusal(err);
     if (refusal) throw new MailboxRefusedError(refusalReason(c.mb.address, refusal));
     throw err;
@@ -405,9 +415,12 @@ async function writeCopy(c: Copy, claim: LedgerEntry, lookFirst: boolean): Promi
   const existed = messageId !== undefined;
   if (!messageId) {
     try {
+      c.createSent = true;
       messageId = useMime ? await api.importMime(mb.userId, folderId, c.eml.bytes!) : await api.createMessage(mb.userId, folderId, plan.built!.payload);
     } catch (err) {
       const { status, code } = failureOf(err);
+      // The mailbox budget refuses before a request goes out: this create was not sent.
+      if (code === BUDGET_BUSY) c.createSent = false;
       if (status === 404 && code === 'ErrorItemNotFound') {
         // The folder was deleted in the mailbox since we cached its id.
         await deps.graphCache.forgetFolder(mb.userId, connector.folderName);

@@ -193,6 +193,11 @@ export class ImportLedger {
     return out;
   }
 
+  /** Removes a claim under which nothing was sent (under its ETag), so the next delivery claims afresh without a look-up. Best effort. */
+  async abandon(userId: string, connectorId: string, itemId: string, entry: LedgerEntry): Promise<void> {
+    await deleteEntityIfExists(this.table, ImportLedger.partition(connectorId, itemId), userId, entry.etag).catch(() => undefined);
+  }
+
   /** Hands a claim back after a failure, so the next delivery need not wait for the lease. Best effort. */
   async release(userId: string, connectorId: string, itemId: string, entry: LedgerEntry): Promise<void> {
     await this.replace(userId, connectorId, itemId, { ...entry, holder: '' }, entry.etag).catch(() => undefined);

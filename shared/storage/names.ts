@@ -61,6 +61,8 @@ export const tables = {
   deadLetters: 'deadletters',
   /** Which ways of writing a mailbox copy work in this tenant, as the import self-test found. */
   importStrategies: 'importstrategies',
+  /** Per mailbox, the lanes of its Graph budget (4 concurrent requests, with their share of the rate and upload limits) and which instance holds each. */
+  mailboxLanes: 'mailboxlanes',
   /** Per sftp-zip connector and ZIP (by SHA-256): ingested, refused or in progress, so a ZIP delivered twice is read once. */
   deliveries: 'deliveries',
 } as const;

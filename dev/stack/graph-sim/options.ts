@@ -24,6 +24,9 @@ export const graphSimOptionsSchema = z.object({
     .int()
     .min(1)
     .default(150 * 1024 * 1024),
+  /** The windows of the two rate limits (Exchange: 600 s and 300 s); shorter ones let a bench reach the ceiling in minutes. */
+  requestWindowSeconds: z.coerce.number().min(1).default(600),
+  uploadWindowSeconds: z.coerce.number().min(1).default(300),
   retryAfterSeconds: z.coerce.number().int().min(0).default(1),
   /** Share of API requests answered 429 / 500 / 503 / 504, and cut off with no answer (timeout). */
   rate429: rate.default(0),

@@ -17,11 +17,13 @@ export interface ThrottleStats {
   rate: number;
   upload: number;
   maxConcurrentSeen: number;
+  /** Per mailbox: requests admitted, answered 429, when the first and last were admitted (ms), and how many were admitted in each request window since the first. */
+  byMailbox: Record<string, { admitted: number; throttled: number; first: number; last: number; windows: number[] }>;
 }
 
 export class MailboxThrottle {
   private readonly usage = new Map<string, MailboxUsage>();
-  readonly stats: ThrottleStats = { concurrency: 0, rate: 0, upload: 0, maxConcurrentSeen: 0 };
+  readonly stats: ThrottleStats = { concurrency: 0, rate: 0, upload: 0, maxConcurrentSeen: 0, byMailbox: {} };
 
   constructor(private readonly options: () => GraphSimOptions) {}
 
@@ -31,9 +33,11 @@ export class MailboxThrottle {
     const now = Date.now();
     const u = this.usage.get(mailbox) ?? { active: 0, requests: [], uploads: [] };
     this.usage.set(mailbox, u);
-    u.requests = u.requests.filter((t) => now - t < 600_000);
-    u.uploads = u.uploads.filter((x) => now - x.at < 300_000);
+    u.requests = u.requests.filter((t) => now - t < o.requestWindowSeconds * 1000);
+    u.uploads = u.uploads.filter((x) => now - x.at < o.uploadWindowSeconds * 1000);
     const retry = { 'Retry-After': String(o.retryAfterSeconds) };
+    const seen = (this.stats.byMailbox[mailbox] ??= { admitted: 0, throttled: 0, first: now, last: now, windows: [] });
+    if (u.active >= o.concurrentPerMailbox || u.requests.length >= o.requestsPer10Minutes) seen.throttled++;
     if (u.active >= o.concurrentPerMailbox) {
       this.stats.concurrency++;
       throw new GraphHttpError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', retry);
@@ -45,9 +49,15 @@ export class MailboxThrottle {
     const uploaded = u.uploads.reduce((n, x) => n + x.bytes, 0);
     if (uploadBytes > 0 && uploaded + uploadBytes > o.uploadBytesPer5Minutes) {
       this.stats.upload++;
+      seen.throttled++;
       throw new GraphHttpError(429, 'ApplicationThrottled', 'Application is over its upload size limit.', retry);
     }
     u.active++;
+    seen.admitted++;
+    seen.last = now;
+    const w = Math.floor((now - seen.first) / (o.requestWindowSeconds * 1000));
+    while (seen.windows.length <= w) seen.windows.push(0);
+    seen.windows[w]++;
     this.stats.maxConcurrentSeen = Math.max(this.stats.maxConcurrentSeen, u.active);
     u.requests.push(now);
     if (uploadBytes > 0) u.uploads.push({ at: now, bytes: uploadBytes });

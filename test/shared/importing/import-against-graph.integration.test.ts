@@ -22,6 +22,9 @@ import { containers, tables } from '../../../shared/storage/names';
 import { readItemMessage } from '../../../shared/mime/read-message';
 import type { ImportJob } from '../../../shared/jobs/import-job';
 import type { StoredMessage } from '../../../dev/stack/graph-sim/store';
+import type { MailboxApi } from '../../../shared/graph/mailbox-api';
+import { BUDGET_BUSY } from '../../../shared/graph/mailbox-budget';
+import { HttpError } from '../../../shared/http/http-error';
 
 const OLIVIA = 'olivia.bennett@contoso.onmicrosoft.example';
 const OMAR = 'omar.haddad@contoso.onmicrosoft.example';
@@ -50,6 +53,12 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const createRequests = (f: ImportFixture) =>
   Object.entries(f.graph.requests.byRoute)
     .filter(([k]) => k.startsWith('POST') && k.endsWith('/messages$'))
+    .reduce((total, [, count]) => total + count, 0);
+
+/** Look-ups in a folder (GET .../mailFolders/{}/messages?$filter=...), as a copy's existence is asked. */
+const messageQueries = (f: ImportFixture) =>
+  Object.entries(f.graph.requests.byRoute)
+    .filter(([k]) => k.startsWith('GET') && k.endsWith('/messages$'))
     .reduce((total, [, count]) => total + count, 0);
 
 describe('importer against the documented Graph (Azurite + strict simulator)', () => {
@@ -239,6 +248,22 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
       await f.services.importQueue.clearMessages();
     }
     assert.equal(createRequests(f) - creates, 1, 'one create request for one copy');
+    assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1);
+  });
+
+  it('a copy the mailbox budget refused before sending is claimed afresh next time: no look-up, one create', async () => {
+    const sms = item('sms');
+    const job = await convertFixture(f, sms);
+    const api = Object.create(f.services.mailboxApi) as MailboxApi;
+    api.createMessage = () => Promise.reject(new HttpError('budget spent', 429, BUDGET_BUSY, 40));
+    const refused = await importItem(job, { ...f.services, mailboxApi: api }, { dequeueCount: 1 });
+    assert.equal(refused.status, 'requeued');
+    await f.services.importQueue.clearMessages();
+    assert.equal(await f.services.ledger.get(f.graph.users.find((u) => u.userPrincipalName === OLIVIA)!.id, job.connectorId, job.itemId), undefined);
+    const [creates, lookups] = [createRequests(f), messageQueries(f)];
+    await runImport(f, job);
+    assert.equal(createRequests(f) - creates, 1);
+    assert.equal(messageQueries(f) - lookups, 0, 'no look-up: nothing had been sent');
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1);
   });
 
