@@ -1,5 +1,6 @@
 import { app } from '@azure/functions';
 import { appSettings } from '../shared/app/settings';
+import { closeServices } from '../shared/app/services';
 import { setupTelemetry } from '../shared/telemetry/setup';
 
 // Telemetry first, so that everything after it (including a settings failure) reaches Application Insights.
@@ -10,3 +11,7 @@ setupTelemetry(process.env);
 app.hook.appStart(() => {
   appSettings();
 });
+
+// A graceful stop (scale-in, a deployment) hands the mailbox lanes back at once; an instance that is
+// killed leaves them to run out their 30 s leases.
+app.hook.appTerminate(() => closeServices());

@@ -12,6 +12,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AZURITE_PID_FILE } from './azurite-pid';
+import { lightenLokiRemovals } from './loki-removals';
 
 const at = process.argv.indexOf('--location');
 const pidFile = at > 0 ? join(process.argv[at + 1], AZURITE_PID_FILE) : undefined;
@@ -30,5 +31,7 @@ process.on('disconnect', () => {
   process.kill(process.pid, 'SIGTERM');
 });
 
+// Before Azurite loads its stores: removals that do not re-sort whole collections (loki-removals.ts).
+lightenLokiRemovals();
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Azurite's own entry point, run for its effect
 require('azurite/dist/src/azurite.js');

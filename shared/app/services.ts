@@ -40,6 +40,8 @@ export interface Services {
   readonly mailboxApi: MailboxApi;
   /** The SFTP landing account; undefined when no sftp-zip connector is configured. */
   readonly landing: BlobServiceClient | undefined;
+  /** At shutdown: hands back what this process holds that other instances wait for (its mailbox lanes). */
+  close(): Promise<void>;
 }
 
 export function createServices(
@@ -78,6 +80,9 @@ export function createServices(
       );
       return api;
     },
+    async close() {
+      await api?.close();
+    },
   };
 }
 
@@ -86,4 +91,9 @@ let current: Services | undefined;
 export function services(): Services {
   current ??= createServices(appSettings());
   return current;
+}
+
+/** The app's shutdown (functions/startup.ts): closes the services if this process built them. */
+export async function closeServices(): Promise<void> {
+  await current?.close();
 }

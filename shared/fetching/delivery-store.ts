@@ -10,6 +10,7 @@ import type { TableClient } from '@azure/data-tables';
 import { hasStatus } from '../http/http-error';
 import { percentEncode } from '../text/percent-encode';
 import { findEntity } from '../storage/tables';
+import { etagOf } from '../storage/etag';
 
 export const DELIVERY_LEASE_MS = 15 * 60_000;
 
@@ -43,7 +44,7 @@ export class DeliveryStore {
     const fresh = { state: 'ingesting' as const, ...row, claimedAt: new Date().toISOString() };
     try {
       const r = await this.table.createEntity({ partitionKey: connectorId, rowKey: zipKey(sha256), ...fresh });
-      return { mine: true, row: { ...fresh, etag: r.etag ?? '' } };
+      return { mine: true, row: { ...fresh, etag: etagOf(r.etag, 'delivery claim') } };
     } catch (err) {
       if (!hasStatus(err, 409)) throw err;
     }
@@ -53,7 +54,7 @@ export class DeliveryStore {
     if (!expired) return { mine: false, row: existing };
     try {
       const r = await this.table.updateEntity({ partitionKey: connectorId, rowKey: zipKey(sha256), ...fresh }, 'Replace', { etag: existing.etag });
-      return { mine: true, row: { ...fresh, etag: r.etag ?? '' } };
+      return { mine: true, row: { ...fresh, etag: etagOf(r.etag, 'delivery claim') } };
     } catch (err) {
       if (hasStatus(err, 412, 404)) return { mine: false, row: existing };
       throw err;

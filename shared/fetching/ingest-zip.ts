@@ -23,6 +23,7 @@ import { openZip, ZipRefusedError, type RangeSource, type ZipArchive } from '../
 import { checkManifest, findManifest, ManifestError } from './zip-manifest';
 import type { DeliveryRow, DeliveryStore } from './delivery-store';
 import { storeRawEmail } from './store-raw-email';
+import { etagOf } from '../storage/etag';
 
 export interface IngestDeps {
   settings: Pick<Config, 'connectors' | 'delivery'>;
@@ -72,7 +73,7 @@ export async function ingestZip(connectorId: string, name: string, runFor: RunFo
     if (hasStatus(err, 404)) return { ...result, reason: 'the blob is gone' };
     throw err;
   }
-  const etag = properties.etag ?? '';
+  const etag = etagOf(properties.etag, `landing blob ${name}`);
   const size = properties.contentLength ?? 0;
   const settled = now().getTime() - (properties.lastModified?.getTime() ?? 0) > limits.settleMinutes * 60_000;
   if (size === 0 && !settled) return { ...result, outcome: 'incomplete', reason: 'empty: the SFTP upload has opened the file but not committed it' };

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { failureOf, HttpError, parseRetryAfter } from '../http/http-error';
 import { decideRetry } from '../http/retry-decision';
 import type { MailboxBudget } from './mailbox-budget';
+import { RangeReader, type AttachmentBytes } from '../mime/range-reader';
 
 export const MAILBOX_CONCURRENCY = 4;
 /** Attachments under 3 MB are posted whole; 3 MB to 150 MB go through an upload session. */
@@ -16,17 +17,10 @@ export const SMALL_ATTACHMENT_LIMIT = 3 * 1024 * 1024;
 /** Upload session chunks: under the 4 MB limit, in multiples of 320 KiB. */
 export const UPLOAD_CHUNK = 11 * 320 * 1024;
 
-export interface FileAttachment {
-  name: string;
+export interface FileAttachment extends AttachmentBytes {
   contentType: string;
   isInline: boolean;
   contentId?: string;
-  /** Byte count. */
-  size: number;
-  /** The bytes, when held in memory. */
-  content?: Buffer;
-  /** The bytes from `offset` on, streamed: how an attachment too large to hold is sent. */
-  read: (offset?: number) => AsyncIterable<Buffer>;
 }
 
 export type MailboxCheck = { status: 'mailbox'; userId: string; upn: string } | { status: 'no-user' | 'no-mailbox' | 'out-of-scope'; reason: string };
@@ -110,6 +104,11 @@ export class MailboxApi {
     /** The mailbox budget shared by every instance; without it, 4 at once per mailbox in this process only. */
     private readonly budget?: MailboxBudget,
   ) {}
+
+  /** Hands back the mailbox budget's lanes this process holds (at shutdown), so other instances need not wait out their leases. */
+  async close(): Promise<void> {
+    await this.budget?.close();
+  }
 
   /** Runs one request against a mailbox within its budget; `bytes`: the request body, which the upload limit counts. */
   private inMailbox<T>(userId: string, call: () => Promise<T>, bytes = 0): Promise<T> {
@@ -410,44 +409,6 @@ export class MailboxApi {
       }
     }
     throw new Error(`attachment upload of ${a.name}: the upload session expired twice`);
-  }
-}
-
-/**
- * Reads an attachment range by range, in order: a range where the last one ended continues the
- * stream; any other (the server asks for one again) opens it again at that offset.
- */
-class RangeReader {
-  private iterator?: AsyncIterator<Buffer>;
-  private position = 0;
-  private pending: Buffer = Buffer.alloc(0);
-
-  constructor(private readonly a: FileAttachment) {}
-
-  async range(offset: number, length: number): Promise<Buffer> {
-    if (this.a.content) return this.a.content.subarray(offset, offset + length);
-    if (!this.iterator || offset !== this.position) {
-      await this.iterator?.return?.();
-      this.iterator = this.a.read(offset)[Symbol.asyncIterator]();
-      this.position = offset;
-      this.pending = Buffer.alloc(0);
-    }
-    const parts: Buffer[] = [this.pending];
-    let have = this.pending.length;
-    while (have < length) {
-      const next = await this.iterator.next();
-      if (next.done) break;
-      parts.push(next.value);
-      have += next.value.length;
-    }
-    const all = parts.length === 1 ? parts[0] : Buffer.concat(parts, have);
-    if (all.length < length) throw new Error(`attachment ${this.a.name} ended after ${offset + all.length} of ${this.a.size} bytes`);
-    this.pending = all.subarray(length);
-    this.position = offset + length;
-    // At the end, the stream is read to its end, so a source that checks what it sent (size, SHA-256) can say so now.
-    if (this.position >= this.a.size && !(await this.iterator.next()).done)
-      throw new Error(`attachment ${this.a.name} is longer than its ${this.a.size} bytes`);
-    return all.subarray(0, length);
   }
 }
 

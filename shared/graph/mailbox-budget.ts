@@ -16,6 +16,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { hasStatus, HttpError } from '../http/http-error';
+import { etagOf } from '../storage/etag';
 
 export interface MailboxLimits {
   concurrent: number;
@@ -41,19 +42,35 @@ export interface BudgetOptions {
   idleMs: number;
   /** A request that waits this long for a lane is answered as throttled. */
   maxWaitMs: number;
+  /** A request the spent window would hold longer than this is handed back at once (its invocation serves other items meanwhile). */
+  longWaitMs: number;
+  /** Seconds a request that found no lane in maxWaitMs is asked to wait before it comes back. */
+  busyRetryAfterSeconds: number;
   /** Share of each limit used, for clocks that differ a little between instances and Exchange. */
   margin: number;
 }
 
-export const BUDGET_OPTIONS: BudgetOptions = { leaseMs: 30_000, idleMs: 5_000, maxWaitMs: 10_000, margin: 0.99 };
-/** A request that would wait longer than this for the rate budget is handed back at once (its invocation serves other items meanwhile). */
-const LONG_WAIT_MS = 5_000;
+/**
+ * The budget's waits as fractions of the request window, so each costs the same small share of a
+ * window whatever the window is: for Exchange's 10 minutes, a lane idle 5 s is handed back, a
+ * request waits at most 10 s for a lane and is then asked back after 15 s, and one the spent window
+ * would hold over 5 s is handed back at once. The lease is about crashes, not the window: 30 s.
+ */
+export function budgetOptionsFor(limits: Pick<MailboxLimits, 'requestWindowMs'>): BudgetOptions {
+  const window = limits.requestWindowMs;
+  return {
+    leaseMs: 30_000,
+    idleMs: Math.max(200, window / 120),
+    maxWaitMs: Math.max(500, window / 60),
+    longWaitMs: Math.max(200, window / 120),
+    busyRetryAfterSeconds: Math.max(1, Math.ceil(window / 40_000)),
+    margin: 0.99,
+  };
+}
 
 /** Buckets per window in a lane's record (2 s for Exchange's 5-minute upload window): a bucket counts until its end plus the window. */
 const BUCKETS_PER_WINDOW = 150;
 const TICK_MS = 100;
-/** Seconds the importer is asked to wait when no lane came free in maxWaitMs. */
-const BUSY_RETRY_AFTER_SECONDS = 15;
 
 interface Spent {
   requests: number;
@@ -76,8 +93,16 @@ interface Waiter {
   refuse: (err: Error) => void;
 }
 
+/** A lane another instance holds (or nobody has taken), as the last look at the table showed it; `spent` undefined: not known. */
+interface OtherLane {
+  rowKey: string;
+  spent?: Map<number, Spent>;
+}
+
 interface Gate {
   lanes: Map<string, Lane>;
+  /** The mailbox's other lanes at the last acquisition: whether one still has part of the window to give. */
+  others: Map<string, OtherLane>;
   waiters: Waiter[];
   acquiring: boolean;
   nextAcquireAt: number;
@@ -100,7 +125,7 @@ export class MailboxBudget {
   constructor(
     private readonly table: TableClient,
     private readonly limits: MailboxLimits = EXCHANGE_LIMITS,
-    private readonly options: BudgetOptions = BUDGET_OPTIONS,
+    private readonly options: BudgetOptions = budgetOptionsFor(limits),
     private readonly now: () => number = Date.now,
   ) {
     this.bucketMs = Math.max(10, Math.floor(Math.min(limits.requestWindowMs, limits.uploadWindowMs) / BUCKETS_PER_WINDOW));
@@ -132,7 +157,7 @@ export class MailboxBudget {
   private gateOf(mailbox: string): Gate {
     let gate = this.gates.get(mailbox);
     if (!gate) {
-      gate = { lanes: new Map(), waiters: [], acquiring: false, nextAcquireAt: 0, saving: false };
+      gate = { lanes: new Map(), others: new Map(), waiters: [], acquiring: false, nextAcquireAt: 0, saving: false };
       this.gates.set(mailbox, gate);
     }
     this.timer ??= setInterval(() => this.tick(), TICK_MS).unref();
@@ -148,7 +173,7 @@ export class MailboxBudget {
   }
 
   /** What the lane spent that still counts at `now`. */
-  private spentIn(lane: Lane, now: number): Spent {
+  private spentIn(lane: Pick<Lane, 'spent'>, now: number): Spent {
     const total = { requests: 0, bytes: 0 };
     for (const [bucket, s] of lane.spent) {
       const end = bucket + this.bucketMs;
@@ -186,19 +211,23 @@ export class MailboxBudget {
     if (wanted > 0 && gate.lanes.size < this.limits.concurrent && !gate.acquiring && now >= gate.nextAcquireAt) {
       void this.acquire(mailbox, gate, wanted);
     }
-    // Every lane this instance can have has spent its share of the rate: the wait is as long as the
-    // window says. Waiting in the invocation would hold it from other mailboxes' items: hand back now.
+    // Every lane this instance holds has spent its share of the rate, and so had every other lane when
+    // it last looked: the wait is as long as the window says. Waiting in the invocation would hold it
+    // from other mailboxes' items: hand back now. (While another lane has part of the window left,
+    // the request waits for it instead, up to maxWaitMs: its holder hands it back when idle.)
     const mayGetMore = gate.lanes.size < this.limits.concurrent && (gate.acquiring || now >= gate.nextAcquireAt);
-    if (gate.waiters.length > 0 && held.length > 0 && usable === 0 && !mayGetMore && held.every((l) => !l.busy)) {
-      const freeAt = Math.min(...held.map((l) => this.rateFreesAt(l, now)));
-      if (freeAt - now > LONG_WAIT_MS) {
+    const others = [...gate.others.values()].filter((o) => !gate.lanes.has(o.rowKey));
+    const spentElsewhere = others.every((o) => o.spent && this.spentIn({ spent: o.spent }, now).requests >= this.laneShare(o.rowKey).requests);
+    if (gate.waiters.length > 0 && held.length > 0 && usable === 0 && !mayGetMore && spentElsewhere && held.every((l) => !l.busy)) {
+      const freeAt = Math.min(...held.map((l) => this.rateFreesAt(l, now)), ...others.map((o) => this.rateFreesAt({ spent: o.spent! }, now)));
+      if (freeAt - now > this.options.longWaitMs) {
         for (const w of gate.waiters.splice(0)) w.refuse(busyError('the request budget of the window is spent', Math.ceil((freeAt - now) / 1000)));
       }
     }
   }
 
   /** When the lane's oldest counted request leaves its window (so it may take one more). */
-  private rateFreesAt(lane: Lane, now: number): number {
+  private rateFreesAt(lane: Pick<Lane, 'spent'>, now: number): number {
     let oldest = Infinity;
     for (const bucket of lane.spent.keys()) {
       const end = bucket + this.bucketMs + this.limits.requestWindowMs;
@@ -246,12 +275,25 @@ export class MailboxBudget {
           const res = row
             ? await this.table.updateEntity({ partitionKey: mailbox, rowKey, ...mine }, 'Replace', { etag: row.etag })
             : await this.table.createEntity({ partitionKey: mailbox, rowKey, ...mine });
-          gate.lanes.set(rowKey, { rowKey, etag: res.etag ?? '', busy: false, lastUsed: now, leasedUntil: mine.until, spent: parseSpent(mine.spent) });
+          gate.lanes.set(rowKey, {
+            rowKey,
+            etag: etagOf(res.etag, 'mailbox lane claim'),
+            busy: false,
+            lastUsed: now,
+            leasedUntil: mine.until,
+            spent: parseSpent(mine.spent),
+          });
           got++;
         } catch (err) {
           // Another instance took it first.
           if (!hasStatus(err, 409, 412)) throw err;
         }
+      }
+      gate.others.clear();
+      for (let i = 0; i < this.limits.concurrent; i++) {
+        const rowKey = `lane-${i}`;
+        const row = rows.get(rowKey);
+        if (!gate.lanes.has(rowKey)) gate.others.set(rowKey, { rowKey, spent: row ? parseSpent(row.spent) : undefined });
       }
     } catch (err) {
       // The budget table did not answer: the requests waiting fail with that (the importer retries them).
@@ -273,7 +315,10 @@ export class MailboxBudget {
         if (now - w.since < this.options.maxWaitMs) continue;
         gate.waiters.splice(i, 1);
         w.refuse(
-          busyError(`no lane of the budget came free in ${Math.round(this.options.maxWaitMs / 1000)} s (other instances hold them)`, BUSY_RETRY_AFTER_SECONDS),
+          busyError(
+            `no lane of the budget came free in ${Math.round(this.options.maxWaitMs / 1000)} s (other instances hold them)`,
+            this.options.busyRetryAfterSeconds,
+          ),
         );
       }
       for (const [rowKey, lane] of gate.lanes) if (lane.leasedUntil <= now && !lane.busy) gate.lanes.delete(rowKey);

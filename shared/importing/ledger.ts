@@ -22,6 +22,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
 import { deleteEntityIfExists, findEntity } from '../storage/tables';
 import { hasStatus } from '../http/http-error';
+import { etagOf } from '../storage/etag';
 
 /** The default lease: longer than any one copy takes (a 150 MB upload included), shorter than the import function's timeout. */
 export const CLAIM_LEASE_MS = 15 * 60_000;
@@ -109,10 +110,10 @@ export class ImportLedger {
       try {
         if (rows.length === 1) {
           const res = await this.table.createEntity(rows[0]);
-          claims.set(chunk[0], entryOf(rows[0], res.etag ?? ''));
+          claims.set(chunk[0], entryOf(rows[0], etagOf(res.etag, 'import ledger claim')));
         } else {
           const res = await this.table.submitTransaction(rows.map((r): TransactionAction => ['create', r]));
-          rows.forEach((r, j) => claims.set(r.rowKey, entryOf(r, res.subResponses[j]?.etag ?? '')));
+          rows.forEach((r, j) => claims.set(r.rowKey, entryOf(r, etagOf(res.subResponses[j]?.etag, 'import ledger claim'))));
         }
         fresh.push(...chunk);
       } catch (err) {
@@ -133,7 +134,7 @@ export class ImportLedger {
   private async claimOne(partitionKey: string, userId: string, row: Row): Promise<{ entry: LedgerEntry; fresh: boolean }> {
     try {
       const res = await this.table.createEntity({ partitionKey, rowKey: userId, ...row });
-      return { entry: entryOf(row, res.etag ?? ''), fresh: true };
+      return { entry: entryOf(row, etagOf(res.etag, 'import ledger claim')), fresh: true };
     } catch (err) {
       if (!hasStatus(err, 409)) throw err;
       const existing = await findEntity<Row>(this.table, partitionKey, userId);
@@ -184,7 +185,7 @@ export class ImportLedger {
       const rows = chunk.map((c) => ({ partitionKey, rowKey: c.userId, ...rowOf({ ...c.entry, ...c.change }) }));
       try {
         const res = await this.table.submitTransaction(rows.map((r, j): TransactionAction => ['update', r, 'Replace', { etag: chunk[j].entry.etag }]));
-        rows.forEach((r, j) => out.set(r.rowKey, entryOf(r, res.subResponses[j]?.etag ?? '')));
+        rows.forEach((r, j) => out.set(r.rowKey, entryOf(r, etagOf(res.subResponses[j]?.etag, 'import ledger update'))));
       } catch (err) {
         if (!hasStatus(err, 412) && !hasStatus(err, 404)) throw err;
         for (const c of chunk) await one(c);
@@ -205,9 +206,15 @@ export class ImportLedger {
 
   private async replace(userId: string, connectorId: string, itemId: string, entry: Omit<LedgerEntry, 'etag'>, etag: string): Promise<LedgerEntry | undefined> {
     const row = rowOf(entry);
+    const written = await this.replaceRow(ImportLedger.partition(connectorId, itemId), userId, row, etag);
+    return written === undefined ? undefined : entryOf(row, written);
+  }
+
+  /** Replaces a row under its ETag: the new ETag, or undefined when the row changed or went meanwhile. */
+  private async replaceRow(partitionKey: string, userId: string, row: Row, etag: string): Promise<string | undefined> {
     try {
-      const res = await this.table.updateEntity({ partitionKey: ImportLedger.partition(connectorId, itemId), rowKey: userId, ...row }, 'Replace', { etag });
-      return entryOf(row, res.etag ?? '');
+      const res = await this.table.updateEntity({ partitionKey, rowKey: userId, ...row }, 'Replace', { etag });
+      return etagOf(res.etag, 'import ledger update');
     } catch (err) {
       if (hasStatus(err, 412) || hasStatus(err, 404)) return undefined;
       throw err;
@@ -270,14 +277,7 @@ export class ImportLedger {
               // A live fresh claim adopts the legacy row itself: leave it to that claim. A dead one is overwritten.
               const live = entryOf(current, current.etag).holder !== '' && Date.now() - Date.parse(current.claimedAt ?? '') < this.leaseMs;
               if (live) continue;
-              const replaced = await this.table.updateEntity({ partitionKey, rowKey: userId, ...row }, 'Replace', { etag: current.etag }).then(
-                () => true,
-                (e: unknown) => {
-                  if (hasStatus(e, 404, 412)) return false;
-                  throw e;
-                },
-              );
-              if (!replaced) continue;
+              if ((await this.replaceRow(partitionKey, userId, row, current.etag)) === undefined) continue;
             }
           }
           await deleteEntityIfExists(this.legacy, userId, partitionKey, old.etag);

@@ -16,7 +16,6 @@ export async function findEntity<T extends object>(
   }
 }
 
-/** Deletes the entity; false when there was none (404). */
 /** Deletes an entity; false when it is gone already or, given its ETag, when it changed since it was read (412). */
 export async function deleteEntityIfExists(table: TableClient, partitionKey: string, rowKey: string, etag?: string): Promise<boolean> {
   try {

@@ -8,6 +8,7 @@ import type { TableClient } from '@azure/data-tables';
 import { hasStatus } from '../http/http-error';
 import type { Window } from './window';
 import { findEntity } from '../storage/tables';
+import { etagOf } from '../storage/etag';
 
 export interface InFlightWindow extends Window {
   runId: string;
@@ -170,7 +171,7 @@ export class CheckpointStore {
   private async write(connectorId: string, entity: CheckpointEntity, etag: string | undefined): Promise<Checkpoint> {
     try {
       const response = etag ? await this.table.updateEntity(entity, 'Replace', { etag }) : await this.table.createEntity(entity);
-      return fromEntity(connectorId, entity, response.etag ?? '');
+      return fromEntity(connectorId, entity, etagOf(response.etag, 'checkpoint write'));
     } catch (err) {
       if (hasStatus(err, 409, 412)) throw new CheckpointConflictError(connectorId);
       throw err;

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TableClient } from '@azure/data-tables';
 import { startTestStorage, type TestStorage } from '../../helpers/azurite';
-import { MailboxBudget, type BudgetOptions, type MailboxLimits } from '../../../shared/graph/mailbox-budget';
+import { budgetOptionsFor, EXCHANGE_LIMITS, MailboxBudget, type BudgetOptions, type MailboxLimits } from '../../../shared/graph/mailbox-budget';
 import { failureOf } from '../../../shared/http/http-error';
 
 const MAILBOX = '7d0c1f5e-0000-4000-8000-00000000b0d9';
-const FAST: BudgetOptions = { leaseMs: 1_500, idleMs: 200, maxWaitMs: 10_000, margin: 1 };
+const FAST: BudgetOptions = { leaseMs: 1_500, idleMs: 200, maxWaitMs: 10_000, longWaitMs: 5_000, busyRetryAfterSeconds: 15, margin: 1 };
 const ROOMY: MailboxLimits = { concurrent: 4, requests: 10_000, requestWindowMs: 600_000, uploadBytes: 1e9, uploadWindowMs: 300_000 };
 
 describe('mailbox budget: one mailbox, several instances, one set of Exchange limits', () => {
@@ -140,6 +140,37 @@ describe('mailbox budget: one mailbox, several instances, one set of Exchange li
       assert.ok((failure.retryAfterSeconds ?? 0) > 50 && (failure.retryAfterSeconds ?? 0) <= 61, `Retry-After ${failure.retryAfterSeconds}`);
     } finally {
       await budget.close();
+    }
+  });
+
+  it("its waits are fractions of the window: Exchange's 10 minutes keep 5 s idle, 10 s and 15 s; a 60 s window a tenth of each", () => {
+    const exchange = budgetOptionsFor(EXCHANGE_LIMITS);
+    assert.deepEqual([exchange.idleMs, exchange.maxWaitMs, exchange.longWaitMs, exchange.busyRetryAfterSeconds], [5_000, 10_000, 5_000, 15]);
+    const scaled = budgetOptionsFor({ requestWindowMs: 60_000 });
+    assert.deepEqual([scaled.idleMs, scaled.maxWaitMs, scaled.longWaitMs, scaled.busyRetryAfterSeconds], [500, 1_000, 500, 2]);
+    assert.equal(scaled.leaseMs, exchange.leaseMs, 'the lease is about crashes, not the window');
+  });
+
+  it('a spent instance waits for a lane another instance holds with part of the window left, and is handed back at once only when every lane is spent', async () => {
+    const t = await table();
+    // Two lanes of 2 requests each per 60 s window.
+    const limits = { ...ROOMY, concurrent: 2, requests: 4, requestWindowMs: 60_000 };
+    const other = new MailboxBudget(t, limits, { ...FAST, idleMs: 60_000 });
+    const spent = new MailboxBudget(t, limits, { ...FAST, maxWaitMs: 1_000, busyRetryAfterSeconds: 3 });
+    try {
+      await load([other], 1); // lane-0: 1 of its 2 spent; held on (not idle long enough to hand back)
+      await load([spent], 2); // lane-1: spent
+      const refused = failureOf(await spent.run(MAILBOX, 0, async () => 'ran').catch((err: unknown) => err));
+      assert.equal(refused.code, 'MailboxBudgetBusy');
+      assert.equal(refused.retryAfterSeconds, 3, 'lane-0 has a request left: come back soon, not when the window frees');
+      await load([other], 1); // lane-0 spent too
+      await sleep(1_200); // the spent instance looks at the lanes again
+      const asked = Date.now();
+      const later = failureOf(await spent.run(MAILBOX, 0, async () => 'ran').catch((err: unknown) => err));
+      assert.ok(Date.now() - asked < 900, 'every lane spent: handed back at once');
+      assert.ok((later.retryAfterSeconds ?? 0) > 50, `Retry-After ${later.retryAfterSeconds}: until the window frees`);
+    } finally {
+      await Promise.all([other.close(), spent.close()]);
     }
   });
 

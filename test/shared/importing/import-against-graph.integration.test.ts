@@ -267,6 +267,27 @@ describe('importer against the documented Graph (Azurite + strict simulator)', (
     assert.equal(copiesOf(f, OLIVIA, sms.raw.id).length, 1);
   });
 
+  it('at shutdown the process hands its mailbox lanes back at once, instead of leaving them to their leases', async () => {
+    const sms = item('sms');
+    await runImport(f, await convertFixture(f, sms));
+    const lanes = async () => {
+      const rows: { holder: string }[] = [];
+      for await (const row of f.ts.storage.table(tables.mailboxLanes).listEntities<{ holder: string }>()) rows.push(row);
+      return rows;
+    };
+    assert.ok(
+      (await lanes()).some((l) => l.holder !== ''),
+      'the import holds a lane (handed back only after 5 idle seconds)',
+    );
+    await f.services.close();
+    const after = await lanes();
+    assert.ok(after.length > 0);
+    assert.deepEqual(
+      after.filter((l) => l.holder !== ''),
+      [],
+    );
+  });
+
   it('the first copies of many items to one mailbox, all at once, share one mailbox look-up and one folder look-up', async () => {
     // A cache with no rows yet, as on the first day: every copy misses it at the same moment.
     const table = f.services.storage.table('graphcachestampede');

@@ -37,6 +37,26 @@ describe('import ledger: a partition per item, claimed and completed in one tran
   });
   after(() => ts.stop());
 
+  it('a claim answered without an ETag fails loudly, so no later write of it goes out unconditionally', async () => {
+    const { table } = await tables();
+    const noEtags = new Proxy(table, {
+      get(target, property) {
+        if (property === 'createEntity')
+          return async (entity: Parameters<TableClient['createEntity']>[0]) => ({ ...(await target.createEntity(entity)), etag: undefined });
+        if (property === 'submitTransaction')
+          return async (actions: Parameters<TableClient['submitTransaction']>[0]) => {
+            const res = await target.submitTransaction(actions);
+            return { ...res, subResponses: res.subResponses.map((r) => ({ ...r, etag: undefined })) };
+          };
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? ((value as (...args: unknown[]) => unknown).bind(target) as unknown) : value;
+      },
+    });
+    const ledger = new ImportLedger(noEtags);
+    await assert.rejects(ledger.claimAll('o2', 'item-no-etag', USERS, 'h1'), /import ledger claim: storage answered without an ETag/);
+    await assert.rejects(ledger.claim(USERS[0], 'o2', 'item-no-etag-2', 'h1'), /import ledger claim: storage answered without an ETag/);
+  });
+
   it('claims three copies with one request and completes them with one more', async () => {
     const { ledger } = await tables();
     // No legacy table in this deployment: after one look (404), nobody asks again.
