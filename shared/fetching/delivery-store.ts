@@ -10,7 +10,7 @@ import type { TableClient } from '@azure/data-tables';
 import { hasStatus } from '../http/http-error';
 import { percentEncode } from '../text/percent-encode';
 import { findEntity } from '../storage/tables';
-import { etagOf } from '../storage/etag';
+import { etagOf } from '../http/etag';
 
 export const DELIVERY_LEASE_MS = 15 * 60_000;
 

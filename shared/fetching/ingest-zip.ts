@@ -23,7 +23,7 @@ import { openZip, ZipRefusedError, type RangeSource, type ZipArchive } from '../
 import { checkManifest, findManifest, ManifestError } from './zip-manifest';
 import type { DeliveryRow, DeliveryStore } from './delivery-store';
 import { storeRawEmail } from './store-raw-email';
-import { etagOf } from '../storage/etag';
+import { etagOf } from '../http/etag';
 
 export interface IngestDeps {
   settings: Pick<Config, 'connectors' | 'delivery'>;

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { failureOf, HttpError, parseRetryAfter } from '../http/http-error';
 import { decideRetry } from '../http/retry-decision';
 import type { MailboxBudget } from './mailbox-budget';
-import { RangeReader, type AttachmentBytes } from '../mime/range-reader';
+import { RangeReader, type AttachmentBytes } from './range-reader';
 
 export const MAILBOX_CONCURRENCY = 4;
 /** Attachments under 3 MB are posted whole; 3 MB to 150 MB go through an upload session. */

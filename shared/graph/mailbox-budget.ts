@@ -16,7 +16,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { hasStatus, HttpError } from '../http/http-error';
-import { etagOf } from '../storage/etag';
+import { etagOf } from '../http/etag';
 
 export interface MailboxLimits {
   concurrent: number;

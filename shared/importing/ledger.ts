@@ -22,7 +22,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { percentEncode } from '../text/percent-encode';
 import { deleteEntityIfExists, findEntity } from '../storage/tables';
 import { hasStatus } from '../http/http-error';
-import { etagOf } from '../storage/etag';
+import { etagOf } from '../http/etag';
 
 /** The default lease: longer than any one copy takes (a 150 MB upload included), shorter than the import function's timeout. */
 export const CLAIM_LEASE_MS = 15 * 60_000;

@@ -8,7 +8,7 @@ import type { TableClient } from '@azure/data-tables';
 import { hasStatus } from '../http/http-error';
 import type { Window } from './window';
 import { findEntity } from '../storage/tables';
-import { etagOf } from '../storage/etag';
+import { etagOf } from '../http/etag';
 
 export interface InFlightWindow extends Window {
   runId: string;

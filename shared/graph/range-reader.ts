@@ -1,4 +1,4 @@
-/** An attachment's bytes, held or streamed, and read by range (how an upload session sends them). */
+/** An attachment's bytes, held or streamed, and read by range: how an upload session sends them (mailbox-api.ts). */
 
 export interface AttachmentBytes {
   name: string;
