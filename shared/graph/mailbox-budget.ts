@@ -216,9 +216,10 @@ export class MailboxBudget {
     // from other mailboxes' items: hand back now. (While another lane has part of the window left,
     // the request waits for it instead, up to maxWaitMs: its holder hands it back when idle.)
     const mayGetMore = gate.lanes.size < this.limits.concurrent && (gate.acquiring || now >= gate.nextAcquireAt);
-    const others = [...gate.others.values()].filter((o) => !gate.lanes.has(o.rowKey));
-    const spentElsewhere = others.every((o) => o.spent && this.spentIn({ spent: o.spent }, now).requests >= this.laneShare(o.rowKey).requests);
-    if (gate.waiters.length > 0 && held.length > 0 && usable === 0 && !mayGetMore && spentElsewhere && held.every((l) => !l.busy)) {
+    if (gate.waiters.length > 0 && held.length > 0 && usable === 0 && !mayGetMore && held.every((l) => !l.busy)) {
+      const others = [...gate.others.values()].filter((o) => !gate.lanes.has(o.rowKey));
+      const spentElsewhere = others.every((o) => o.spent && this.spentIn({ spent: o.spent }, now).requests >= this.laneShare(o.rowKey).requests);
+      if (!spentElsewhere) return;
       const freeAt = Math.min(...held.map((l) => this.rateFreesAt(l, now)), ...others.map((o) => this.rateFreesAt({ spent: o.spent! }, now)));
       if (freeAt - now > this.options.longWaitMs) {
         for (const w of gate.waiters.splice(0)) w.refuse(busyError('the request budget of the window is spent', Math.ceil((freeAt - now) / 1000)));
