@@ -190,9 +190,11 @@ export class MailboxBudget {
     let bytesLeft = held.reduce((n, l) => n + Math.max(0, this.laneShare(l.rowKey).bytes - this.spentIn(l, now).bytes), 0);
     // A request that has a lane but not the bytes: another lane brings its share of the upload budget.
     let short = 0;
+    // A lane that can take a request now: free, and its share of the rate not spent (another lane brings its own).
+    const canTake = (l: Lane) => !l.busy && this.spentIn(l, now).requests < this.laneShare(l.rowKey).requests;
     for (let i = 0; i < gate.waiters.length;) {
       const w = gate.waiters[i];
-      const lane = held.find((l) => !l.busy && this.spentIn(l, now).requests < this.laneShare(l.rowKey).requests);
+      const lane = held.find(canTake);
       if (!lane || w.bytes > bytesLeft) {
         if (lane) short = 1;
         i++;
@@ -205,8 +207,7 @@ export class MailboxBudget {
       bytesLeft -= w.bytes;
       w.admit(lane);
     }
-    // Lanes that could take a request now; one whose share of the rate is spent cannot, and another lane brings its own.
-    const usable = held.filter((l) => !l.busy && this.spentIn(l, now).requests < this.laneShare(l.rowKey).requests).length;
+    const usable = held.filter(canTake).length;
     const wanted = Math.max(short, gate.waiters.length - usable);
     if (wanted > 0 && gate.lanes.size < this.limits.concurrent && !gate.acquiring && now >= gate.nextAcquireAt) {
       void this.acquire(mailbox, gate, wanted);
